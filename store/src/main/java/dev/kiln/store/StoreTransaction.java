@@ -62,6 +62,12 @@ public interface StoreTransaction {
   /** Sum of the code sizes of every version of every function of the account, as Lambda counts it. */
   long totalCodeSize(String account);
 
+  /**
+   * Versions of every account whose State is Pending or whose LastUpdateStatus is InProgress: the
+   * changes accepted but not yet activated when the server stopped.
+   */
+  List<FunctionVersion> versionsAwaitingActivation();
+
   /** Whether any version in any account still uses the code package, so it may not be deleted. */
   boolean codeInUse(String sha256Hex);
 }

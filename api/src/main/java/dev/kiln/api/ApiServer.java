@@ -1,0 +1,202 @@
+package dev.kiln.api;
+
+import dev.kiln.api.http.ApiCall;
+import dev.kiln.api.http.ApiReply;
+import dev.kiln.api.http.Authenticator;
+import dev.kiln.api.http.Router;
+import dev.kiln.api.json.Json;
+import dev.kiln.control.ControlPlane;
+import dev.kiln.core.ErrorCode;
+import dev.kiln.core.KilnException;
+import dev.kiln.core.Limits;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP front end. One handler takes every request: route, read the body within Lambda's limit,
+ * authenticate, run the operation, and render either its reply or a Lambda-shaped error. No
+ * exception leaves as a stack trace.
+ */
+public final class ApiServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+
+  private final Router router = new Router();
+  private final Authenticator authenticator;
+  private final WebServer server;
+
+  private ApiServer(ApiSettings settings, ControlPlane control, Authenticator authenticator, Clock clock) {
+    this.authenticator = authenticator;
+    new ControlPlaneRoutes(control, new CodeLinks(settings.codeLinkKey(), clock), settings.accountConcurrency())
+        .register(router);
+    this.server = WebServer.builder()
+        .host(settings.host())
+        .port(settings.port())
+        .shutdownHook(false)
+        // Kiln checks body sizes itself so the client gets Lambda's 413, not the server's.
+        .maxPayloadSize(-1)
+        .routing(r -> r.any(this::handle))
+        .build();
+  }
+
+  public static ApiServer start(ApiSettings settings, ControlPlane control, Authenticator authenticator, Clock clock) {
+    var api = new ApiServer(settings, control, authenticator, clock);
+    api.server.start();
+    return api;
+  }
+
+  public int port() {
+    return server.port();
+  }
+
+  @Override
+  public void close() {
+    server.stop();
+  }
+
+  private void handle(ServerRequest req, ServerResponse res) {
+    var requestId = UUID.randomUUID().toString();
+    res.header("x-amzn-RequestId", requestId);
+    var method = req.prologue().method().text();
+    var rawPath = req.path().rawPath();
+    try {
+      var match = router.match(method, rawPath);
+      var body = readBody(req);
+      var call = new ApiCall(method, rawPath, req.query().rawValue(), headers(req), parseQuery(req.query().rawValue()),
+          match.params(), body, "http://" + req.authority(), null);
+      if (body.length > 0) {
+        requireJson(call);
+      }
+      if (match.route().authenticated()) {
+        call = call.withCaller(authenticator.authenticate(call));
+      }
+      send(res, match.route().operation().handle(call));
+    } catch (KilnException e) {
+      if (e.code().status() >= 500) {
+        log.warn("request={} {} {} failed: {}", requestId, method, rawPath, e.getMessage());
+      }
+      sendError(res, e.code(), e.getMessage());
+    } catch (Exception e) {
+      log.error("request={} {} {} failed unexpectedly", requestId, method, rawPath, e);
+      sendError(res, ErrorCode.ServiceException,
+          "Kiln failed to handle the request (request id " + requestId + "); the server log has the details.");
+    }
+  }
+
+  private static byte[] readBody(ServerRequest req) throws IOException {
+    var declared = req.headers().contentLength();
+    if (declared.isPresent() && declared.getAsLong() > Limits.MAX_REQUEST_BODY_BYTES) {
+      throw tooLarge();
+    }
+    if (!req.content().hasEntity()) {
+      return new byte[0];
+    }
+    try (InputStream in = req.content().inputStream()) {
+      var out = new ByteArrayOutputStream(declared.isPresent() ? (int) declared.getAsLong() : 8192);
+      var buffer = new byte[64 * 1024];
+      long total = 0;
+      for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+        total += n;
+        if (total > Limits.MAX_REQUEST_BODY_BYTES) {
+          throw tooLarge();
+        }
+        out.write(buffer, 0, n);
+      }
+      return out.toByteArray();
+    }
+  }
+
+  private static KilnException tooLarge() {
+    return new KilnException(ErrorCode.RequestTooLargeException,
+        "Request must be smaller than " + Limits.MAX_REQUEST_BODY_BYTES + " bytes for this operation.");
+  }
+
+  /** The control plane speaks JSON; a body declared as something else is refused as Lambda refuses it. */
+  private static void requireJson(ApiCall call) {
+    var type = call.header("content-type").orElse("").toLowerCase(Locale.ROOT);
+    if (!type.isEmpty() && !type.contains("json")) {
+      throw new KilnException(ErrorCode.UnsupportedMediaTypeException,
+          "The content type " + type + " is not supported. Send application/json.");
+    }
+  }
+
+  private static Map<String, List<String>> headers(ServerRequest req) {
+    var map = new LinkedHashMap<String, List<String>>();
+    for (var header : req.headers()) {
+      map.computeIfAbsent(header.name().toLowerCase(Locale.ROOT), k -> new ArrayList<>()).addAll(header.allValues());
+    }
+    return map;
+  }
+
+  static Map<String, List<String>> parseQuery(String rawQuery) {
+    var map = new LinkedHashMap<String, List<String>>();
+    if (rawQuery == null || rawQuery.isEmpty()) {
+      return map;
+    }
+    for (var pair : rawQuery.split("&")) {
+      if (pair.isEmpty()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      var name = eq < 0 ? pair : pair.substring(0, eq);
+      var value = eq < 0 ? "" : pair.substring(eq + 1);
+      try {
+        map.computeIfAbsent(URLDecoder.decode(name, StandardCharsets.UTF_8), k -> new ArrayList<>())
+            .add(URLDecoder.decode(value, StandardCharsets.UTF_8));
+      } catch (IllegalArgumentException e) {
+        throw KilnException.invalid("Malformed percent-encoding in query parameter: " + pair);
+      }
+    }
+    return map;
+  }
+
+  private static void send(ServerResponse res, ApiReply reply) throws IOException {
+    res.status(reply.status());
+    reply.headers().forEach(res::header);
+    switch (reply.body()) {
+      case ApiReply.Body.None none -> res.send();
+      case ApiReply.Body.Json json -> {
+        res.header("Content-Type", "application/json");
+        res.send(Json.write(json.document()));
+      }
+      case ApiReply.Body.Bytes bytes -> {
+        res.header("Content-Type", bytes.contentType());
+        res.send(bytes.bytes());
+      }
+      case ApiReply.Body.Stream stream -> {
+        res.header("Content-Type", stream.contentType());
+        try (var in = stream.in(); var out = res.outputStream()) {
+          in.transferTo(out);
+        }
+      }
+    }
+  }
+
+  private static void sendError(ServerResponse res, ErrorCode code, String message) {
+    if (res.isSent()) {
+      return;
+    }
+    var doc = new LinkedHashMap<String, Object>();
+    doc.put("Type", code.faultType());
+    doc.put("message", message);
+    doc.put("Message", message);
+    res.status(code.status());
+    res.header("x-amzn-ErrorType", code.name());
+    res.header("Content-Type", "application/json");
+    res.send(Json.write(doc));
+  }
+}

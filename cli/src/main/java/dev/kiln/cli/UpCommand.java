@@ -1,0 +1,89 @@
+package dev.kiln.cli;
+
+import dev.kiln.core.Limits;
+import dev.kiln.core.Region;
+import dev.kiln.server.KilnConfig;
+import dev.kiln.server.KilnNode;
+import dev.kiln.store.StoreConfig;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Callable;
+import org.slf4j.bridge.SLF4JBridgeHandler;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code kiln up}: start one node in the foreground until Ctrl-C. */
+@Command(name = "up", mixinStandardHelpOptions = true, description = "Start a Kiln node in the foreground.")
+final class UpCommand implements Callable<Integer> {
+  @Option(names = "--host", defaultValue = "${env:KILN_HOST:-127.0.0.1}", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+  String host;
+
+  @Option(names = "--port", defaultValue = "${env:KILN_PORT:-9000}", description = "Port to listen on (default: ${DEFAULT-VALUE}).")
+  int port;
+
+  @Option(names = "--data-dir", defaultValue = "${env:KILN_DATA_DIR:-.kiln}", description = "Where the embedded store, code and credentials live (default: ${DEFAULT-VALUE}).")
+  Path dataDir;
+
+  @Option(names = "--region", defaultValue = "${env:KILN_REGION:-us-east-1}", description = "Region named in ARNs (default: ${DEFAULT-VALUE}).")
+  String region;
+
+  @Option(names = "--store-url", defaultValue = "${env:KILN_STORE_URL}", description = "JDBC URL of a PostgreSQL database; without it the embedded SQLite store is used.")
+  String storeUrl;
+
+  @Option(names = "--store-user", defaultValue = "${env:KILN_STORE_USER:-postgres}", description = "PostgreSQL user (default: ${DEFAULT-VALUE}).")
+  String storeUser;
+
+  @Option(names = "--store-password", defaultValue = "${env:KILN_STORE_PASSWORD}", description = "PostgreSQL password.")
+  String storePassword;
+
+  @Option(names = "--dev-credentials", defaultValue = "${env:KILN_DEV_CREDENTIALS:-false}", description = "Also accept the fixed key test/test (loopback only).")
+  boolean devCredentials;
+
+  @Option(names = "--concurrency", defaultValue = "${env:KILN_CONCURRENCY:-" + Limits.DEFAULT_ACCOUNT_CONCURRENCY + "}", description = "Account concurrency limit (default: ${DEFAULT-VALUE}).")
+  int concurrency;
+
+  @Override
+  public Integer call() throws Exception {
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
+    long started = System.nanoTime();
+    StoreConfig store = storeUrl == null || storeUrl.isBlank()
+        ? new StoreConfig.Sqlite(dataDir.resolve("kiln.db"))
+        : new StoreConfig.Postgres(storeUrl, storeUser, storePassword == null ? "" : storePassword);
+    var config = new KilnConfig(host, port, dataDir.toAbsolutePath(), new Region(region), store, devCredentials,
+        concurrency);
+    KilnNode node;
+    try {
+      node = KilnNode.start(config);
+    } catch (IllegalArgumentException e) {
+      System.err.println("kiln: " + e.getMessage());
+      return 2;
+    }
+    var stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
+      node.close();
+      stopped.countDown();
+    }));
+    var endpoint = "http://" + host + ":" + node.port();
+    var credential = node.defaultCredential();
+    long millis = (System.nanoTime() - started) / 1_000_000;
+    System.out.printf("""
+        Kiln is ready at %s (started in %d ms, store: %s)
+
+          AWS_ACCESS_KEY_ID=%s
+          AWS_SECRET_ACCESS_KEY=%s
+          (also saved in %s)%s
+
+        Try:
+          AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_REGION=%s \\
+            aws lambda list-functions --endpoint-url %s
+
+        Ctrl-C stops the node.
+        """, endpoint, millis, node.storeDescription(), credential.accessKeyId(), credential.secretAccessKey(),
+        dataDir.resolve("credentials"), devCredentials ? "\n  Dev credentials test/test are accepted too." : "",
+        credential.accessKeyId(), credential.secretAccessKey(), region, endpoint);
+    System.out.flush();
+    stopped.await();
+    return 0;
+  }
+}

@@ -1,0 +1,10 @@
+package dev.kiln.control;
+
+import dev.kiln.core.FunctionVersion;
+import java.util.Map;
+
+/**
+ * What GetFunction returns: the configuration of the version a reference resolves to, the function's
+ * tags, and the qualifier the caller used (an alias name or version), if any.
+ */
+public record FunctionDetails(FunctionVersion configuration, Map<String, String> tags, String qualifier) {}

@@ -1,0 +1,17 @@
+package dev.kiln.server;
+
+import dev.kiln.core.Region;
+import dev.kiln.store.StoreConfig;
+import java.nio.file.Path;
+
+/**
+ * Everything one node needs to start.
+ *
+ * @param devCredentials accept the fixed access key {@code test}/{@code test}; only allowed on a loopback address
+ */
+public record KilnConfig(
+    String host, int port, Path dataDir, Region region, StoreConfig store, boolean devCredentials,
+    int accountConcurrency) {
+
+  public static final String DEFAULT_ACCOUNT = "000000000000";
+}

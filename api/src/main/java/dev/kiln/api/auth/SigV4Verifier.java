@@ -31,35 +31,34 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Verifies AWS Signature Version 4 ({@code AWS4-HMAC-SHA256}) signatures on Lambda API requests,
- * as sent by the AWS CLI, botocore and the AWS SDKs.
+ * Verifies AWS Signature Version 4 ({@code AWS4-HMAC-SHA256}) signatures on Lambda API requests, as
+ * sent by the AWS CLI, botocore and the AWS SDKs.
  *
  * <p>Both ways of carrying a signature are accepted: the {@code Authorization} header, and
  * query-string authentication (a presigned URL: {@code X-Amz-Algorithm}, {@code X-Amz-Credential},
  * {@code X-Amz-Date}, {@code X-Amz-Expires}, {@code X-Amz-SignedHeaders}, {@code X-Amz-Signature}).
  *
- * <p>The canonical request is rebuilt from the request as received, following what botocore and
- * the AWS SDK for Java v2 sign for a non-S3 service:
+ * <p>The canonical request is rebuilt from the request as received, following what botocore and the
+ * AWS SDK for Java v2 sign for a non-S3 service:
  *
  * <ul>
  *   <li>canonical URI: the wire path with every byte outside {@code A-Z a-z 0-9 - _ . ~ /}
  *       percent-encoded once more ("double encoding": {@code %3A} on the wire becomes {@code
  *       %253A}); an empty path is {@code /}; dot segments and repeated slashes are left alone, so
  *       the signature covers exactly the path that is routed;
- *   <li>canonical query: each name and value decoded from the wire and re-encoded with the RFC
- *       3986 unreserved set, pairs sorted by name then value, repeated names kept, a name without
- *       {@code =} given an empty value, and a raw {@code +} read as a space, as the HTTP layer
- *       decodes it (so the signature covers the values the application will see);
- *   <li>canonical headers: the SignedHeaders, lower-cased, values trimmed with inner runs of
- *       white space collapsed, repeated header lines joined by {@code ,}; {@code host} must be
- *       signed;
+ *   <li>canonical query: each name and value decoded from the wire and re-encoded with the RFC 3986
+ *       unreserved set, pairs sorted by name then value, repeated names kept, a name without {@code
+ *       =} given an empty value, and a raw {@code +} read as a space, as the HTTP layer decodes it
+ *       (so the signature covers the values the application will see);
+ *   <li>canonical headers: the SignedHeaders, lower-cased, values trimmed with inner runs of white
+ *       space collapsed, repeated header lines joined by {@code ,}; {@code host} must be signed;
  *   <li>payload hash: always the digest of the body actually received; a {@code
  *       x-amz-content-sha256} header, when present, must equal it.
  * </ul>
  *
- * <p>The credential scope must name the service {@code lambda} and the date of the request's
- * {@code X-Amz-Date} (or {@code Date}) header; any region is accepted and used as given. A request
- * signed more than 15 minutes before or after the clock's time is refused, as AWS does.
+ * <p>The credential scope must name the service {@code lambda} and the date of the request's {@code
+ * X-Amz-Date} (or {@code Date}) header; any region is accepted and used as given. A request signed
+ * more than 15 minutes before or after the clock's time is refused, as AWS does.
  *
  * <p>Instances are thread-safe. Derived signing keys are cached per (access key, secret, date,
  * region) in a small bounded map, since one key signs many requests.
@@ -310,8 +309,7 @@ public final class SigV4Verifier {
       dateSource = "date";
       try {
         epochSecond =
-            ZonedDateTime.parse(date.strip(), DateTimeFormatter.RFC_1123_DATE_TIME)
-                .toEpochSecond();
+            ZonedDateTime.parse(date.strip(), DateTimeFormatter.RFC_1123_DATE_TIME).toEpochSecond();
       } catch (DateTimeException e) {
         throw invalidSignature(
             "The Date header must be an RFC 1123 date; got '" + abbreviate(date) + "'.");
@@ -367,7 +365,8 @@ public final class SigV4Verifier {
               + "'.");
     }
     long expiresSeconds = parseExpires(expires);
-    return claim(credential, signedHeaders, signature, date, epochSecond, "X-Amz-Date", expiresSeconds);
+    return claim(
+        credential, signedHeaders, signature, date, epochSecond, "X-Amz-Date", expiresSeconds);
   }
 
   private static long parseExpires(String expires) {
@@ -403,19 +402,21 @@ public final class SigV4Verifier {
       long epochSecond,
       String dateSource,
       long expiresSeconds) {
+    // <access key id>/<date>/<region>/<service>/aws4_request: exactly four slashes.
     String[] parts = new String[5];
     int count = 0;
     int start = 0;
-    while (count < 5) {
+    while (count < parts.length) {
       int slash = credential.indexOf('/', start);
       int end = slash < 0 ? credential.length() : slash;
       parts[count++] = credential.substring(start, end);
+      start = end + 1;
       if (slash < 0) {
         break;
       }
-      start = slash + 1;
     }
-    if (count != 5 || credential.indexOf('/', start) >= 0 || parts[0].isEmpty()) {
+    boolean trailing = start <= credential.length();
+    if (count != parts.length || trailing || parts[0].isEmpty()) {
       throw invalidSignature(
           "Credential must have the form <access key id>/<yyyyMMdd>/<region>/"
               + SERVICE
@@ -570,8 +571,8 @@ public final class SigV4Verifier {
   }
 
   /**
-   * The canonical URI of a non-S3 service: the wire path, still percent-encoded, encoded once
-   * more; {@code /} and the RFC 3986 unreserved characters stay as they are.
+   * The canonical URI of a non-S3 service: the wire path, still percent-encoded, encoded once more;
+   * {@code /} and the RFC 3986 unreserved characters stay as they are.
    */
   static String canonicalUri(String rawPath) {
     StringBuilder out = new StringBuilder(rawPath.length() + 16);
@@ -621,8 +622,8 @@ public final class SigV4Verifier {
 
   /**
    * Splits a raw query into (name, value) pairs in canonical form (decoded, then re-encoded with
-   * the unreserved set), sorted by name and then value. Empty segments and empty names are
-   * skipped, as the AWS SDK for Java does.
+   * the unreserved set), sorted by name and then value. Empty segments and empty names are skipped,
+   * as the AWS SDK for Java does.
    */
   static List<String[]> canonicalQueryPairs(String rawQuery) {
     if (rawQuery == null || rawQuery.isEmpty()) {
@@ -664,10 +665,10 @@ public final class SigV4Verifier {
   }
 
   /**
-   * One query name or value in canonical form: valid {@code %XX} escapes are decoded, a raw
-   * {@code +} is a space, and every resulting byte outside the unreserved set is written as {@code
-   * %XX} with upper-case hex. This works on bytes, so a value that is not valid UTF-8 keeps its
-   * exact bytes; a {@code %} that starts no valid escape stands for itself.
+   * One query name or value in canonical form: valid {@code %XX} escapes are decoded, a raw {@code
+   * +} is a space, and every resulting byte outside the unreserved set is written as {@code %XX}
+   * with upper-case hex. This works on bytes, so a value that is not valid UTF-8 keeps its exact
+   * bytes; a {@code %} that starts no valid escape stands for itself.
    */
   private static String canonicalComponent(StringBuilder scratch, String s, int from, int to) {
     int i = from;
@@ -932,7 +933,9 @@ public final class SigV4Verifier {
     return BASIC_ISO.format(java.time.Instant.ofEpochSecond(epochSecond));
   }
 
-  /** Header lookups by lower-case name: the caller's map if it already ignores case, else a copy. */
+  /**
+   * Header lookups by lower-case name: the caller's map if it already ignores case, else a copy.
+   */
   private static Map<String, List<String>> caseInsensitive(Map<String, List<String>> headers) {
     if (headers instanceof SortedMap<String, List<String>> sorted
         && sorted.comparator() == String.CASE_INSENSITIVE_ORDER) {
@@ -978,7 +981,7 @@ public final class SigV4Verifier {
   }
 
   /** The canonical request for a debug log, without the session token's value. */
-  private static String redact(String canonicalRequest) {
+  static String redact(String canonicalRequest) {
     StringBuilder out = new StringBuilder(canonicalRequest.length());
     for (String line : canonicalRequest.split("\n", -1)) {
       if (!out.isEmpty()) {

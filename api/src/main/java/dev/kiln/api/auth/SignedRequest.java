@@ -12,15 +12,15 @@ import java.util.Objects;
  * framework type.
  *
  * <p>The body is carried as its SHA-256 digest (lower-case hex) rather than as bytes, so a large
- * Invoke payload need not be held twice and the HTTP layer may hash it while reading it. Use
- * {@link #withBody} when the bytes are at hand. The digest must be that of the bytes actually
- * received: the verifier never trusts the client's {@code x-amz-content-sha256} header.
+ * Invoke payload need not be held twice and the HTTP layer may hash it while reading it. Use {@link
+ * #withBody} when the bytes are at hand. The digest must be that of the bytes actually received:
+ * the verifier never trusts the client's {@code x-amz-content-sha256} header.
  *
  * @param method the HTTP method, as on the request line ({@code GET}, {@code POST}, ...)
- * @param rawPath the request path exactly as on the wire, still percent-encoded (for example
- *     {@code /2017-03-31/tags/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af})
- * @param rawQuery the query string as on the wire without the leading {@code ?}; null or empty
- *     when there is none
+ * @param rawPath the request path exactly as on the wire, still percent-encoded (for example {@code
+ *     /2017-03-31/tags/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af})
+ * @param rawQuery the query string as on the wire without the leading {@code ?}; null or empty when
+ *     there is none
  * @param headers the request headers; names are matched without regard to case, and a name may
  *     carry several values (repeated header lines)
  * @param payloadSha256Hex the lower-case hex SHA-256 digest of the received body (the digest of

@@ -94,7 +94,7 @@ public final class JsonBody {
       return null;
     }
     try {
-      return Base64.getMimeDecoder().decode(text);
+      return Base64.getDecoder().decode(text);
     } catch (IllegalArgumentException e) {
       throw badContent("Could not parse request body into json: " + qualified(name) + " is not valid base64.");
     }

@@ -35,6 +35,7 @@ final class SdkSigning {
   static final Instant T0 = Instant.parse("2024-05-01T12:00:00Z");
 
   static final String ARN = "arn:aws:lambda:us-east-1:123456789012:function:f";
+
   /** The ARN as both botocore and the Java SDK put it in a path: every ':' escaped. */
   static final String ENCODED_ARN = "arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af";
 
@@ -122,11 +123,13 @@ final class SdkSigning {
 
   static SignedRequest withHeader(SignedRequest r, String name, String... values) {
     Map<String, List<String>> headers = new LinkedHashMap<>();
-    r.headers().forEach((k, v) -> {
-      if (!k.equalsIgnoreCase(name)) {
-        headers.put(k, v);
-      }
-    });
+    r.headers()
+        .forEach(
+            (k, v) -> {
+              if (!k.equalsIgnoreCase(name)) {
+                headers.put(k, v);
+              }
+            });
     if (values.length > 0) {
       headers.put(name, List.of(values));
     }

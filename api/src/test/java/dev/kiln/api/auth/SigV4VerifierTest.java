@@ -34,7 +34,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsSessionCredentials;
 import software.amazon.awssdk.http.SdkHttpFullRequest;
 import software.amazon.awssdk.http.SdkHttpMethod;
@@ -131,7 +130,11 @@ class SigV4VerifierTest {
       for (String wire : List.of("flag&MaxItems=5", "MaxItems=5&flag", "MaxItems=5&flag=")) {
         SignedRequest r =
             new SignedRequest(
-                signed.method(), signed.rawPath(), wire, signed.headers(), signed.payloadSha256Hex());
+                signed.method(),
+                signed.rawPath(),
+                wire,
+                signed.headers(),
+                signed.payloadSha256Hex());
         assertThat(verifier.verify(r)).as(wire).isEqualTo(CREDENTIAL);
       }
     }
@@ -144,10 +147,15 @@ class SigV4VerifierTest {
               .build();
       SignedRequest signed = received(sign(req, NO_BODY, T0), NO_BODY);
       assertThat(signed.rawQuery()).isEqualTo("Marker=a%3Ab%2Fc~d");
-      for (String wire : List.of("Marker=a%3ab%2fc~d", "Marker=a:b/c%7Ed", "Marker=a%3Ab%2Fc%7e%64")) {
+      for (String wire :
+          List.of("Marker=a%3ab%2fc~d", "Marker=a:b/c%7Ed", "Marker=a%3Ab%2Fc%7e%64")) {
         SignedRequest r =
             new SignedRequest(
-                signed.method(), signed.rawPath(), wire, signed.headers(), signed.payloadSha256Hex());
+                signed.method(),
+                signed.rawPath(),
+                wire,
+                signed.headers(),
+                signed.payloadSha256Hex());
         assertThat(verifier(T0).verify(r)).as(wire).isEqualTo(CREDENTIAL);
       }
     }
@@ -163,7 +171,10 @@ class SigV4VerifierTest {
       assertThat(space.rawQuery()).isEqualTo("Marker=x%20y");
       SignedRequest plusOnTheWire =
           new SignedRequest(
-              space.method(), space.rawPath(), "Marker=x+y", space.headers(),
+              space.method(),
+              space.rawPath(),
+              "Marker=x+y",
+              space.headers(),
               space.payloadSha256Hex());
       assertThat(verifier(T0).verify(plusOnTheWire)).isEqualTo(CREDENTIAL);
 
@@ -406,7 +417,8 @@ class SigV4VerifierTest {
     @Test
     void tamperedBodyWithoutContentSha256Header() {
       // What botocore sends: no x-amz-content-sha256, so the body hash is ours alone.
-      SignedRequest wire = CapturedClientRequestsTest.parse(CapturedClientRequestsTest.CLI_TAG_RESOURCE);
+      SignedRequest wire =
+          CapturedClientRequestsTest.parse(CapturedClientRequestsTest.CLI_TAG_RESOURCE);
       SigV4Verifier verifier = CapturedClientRequestsTest.verifierAt(wire);
       assertThat(verifier.verify(wire)).isNotNull();
       SignedRequest tampered =
@@ -427,10 +439,17 @@ class SigV4VerifierTest {
               .protocol("https")
               .port(443)
               .build();
+      // By default the signer hashes the payload over HTTPS too (only S3 turns that off).
+      SdkHttpRequest byDefault = sign(req, JSON, T0);
+      assertThat(byDefault.firstMatchingHeader("x-amz-content-sha256"))
+          .contains(SignedRequest.sha256Hex(JSON));
+      assertThat(verifier(T0).verify(received(byDefault, JSON))).isEqualTo(CREDENTIAL);
+
       SdkHttpRequest signed =
           sign(req, JSON, T0, s -> s.putProperty(AwsV4HttpSigner.PAYLOAD_SIGNING_ENABLED, false));
       assertThat(signed.firstMatchingHeader("x-amz-content-sha256")).contains("UNSIGNED-PAYLOAD");
-      assertThat(rejected(verifier(T0), received(signed, JSON), ErrorCode.InvalidSignatureException))
+      assertThat(
+              rejected(verifier(T0), received(signed, JSON), ErrorCode.InvalidSignatureException))
           .isEqualTo(SigV4Verifier.CONTENT_SHA256_MISMATCH);
     }
 
@@ -581,8 +600,11 @@ class SigV4VerifierTest {
     void requestDateDiffersFromScopeDate() {
       // Moving X-Amz-Date to another day (still within the clock window) is caught by the scope.
       SignedRequest r = withHeader(signedJsonPost(), "X-Amz-Date", "20240502T000000Z");
-      assertThat(rejected(verifier(Instant.parse("2024-05-01T23:50:00Z")), r,
-              ErrorCode.InvalidSignatureException))
+      assertThat(
+              rejected(
+                  verifier(Instant.parse("2024-05-01T23:50:00Z")),
+                  r,
+                  ErrorCode.InvalidSignatureException))
           .startsWith("Date in Credential scope does not match");
     }
 
@@ -676,8 +698,7 @@ class SigV4VerifierTest {
         })
     void malformedAuthorizationHeader(String header, String expected) {
       SignedRequest r = withHeader(signedJsonPost(), "Authorization", header);
-      assertThat(rejected(verifier(T0), r, ErrorCode.InvalidSignatureException))
-          .contains(expected);
+      assertThat(rejected(verifier(T0), r, ErrorCode.InvalidSignatureException)).contains(expected);
     }
 
     @ParameterizedTest
@@ -713,7 +734,9 @@ class SigV4VerifierTest {
               },
               SdkSigning.clockAt(T0.plus(Duration.ofHours(1))));
       rejected(counting, signedJsonPost(), ErrorCode.InvalidSignatureException);
-      rejected(counting, withHeader(signedJsonPost(), "X-Amz-Date"),
+      rejected(
+          counting,
+          withHeader(signedJsonPost(), "X-Amz-Date"),
           ErrorCode.InvalidSignatureException);
       assertThat(lookups).hasValue(0);
     }
@@ -757,7 +780,9 @@ class SigV4VerifierTest {
       SignedRequest r = presignedGet();
       assertThat(
               rejected(
-                  verifier(T0.plus(Duration.ofMinutes(31))), r, ErrorCode.InvalidSignatureException))
+                  verifier(T0.plus(Duration.ofMinutes(31))),
+                  r,
+                  ErrorCode.InvalidSignatureException))
           .isEqualTo(
               "Signature expired: 20240501T120000Z is now earlier than 20240501T120100Z"
                   + " (20240501T123100Z - 1800 sec.)");
@@ -824,15 +849,18 @@ class SigV4VerifierTest {
       SignedRequest header = signedJsonPost();
       SignedRequest both =
           new SignedRequest(
-              query.method(), query.rawPath(), query.rawQuery(), header.headers(),
+              query.method(),
+              query.rawPath(),
+              query.rawQuery(),
+              header.headers(),
               query.payloadSha256Hex());
       assertThat(rejected(verifier(T0), both, ErrorCode.InvalidSignatureException))
           .startsWith("Only one authentication mechanism is allowed");
     }
 
     private SignedRequest withQuery(SignedRequest r, String rawQuery) {
-      return new SignedRequest(r.method(), r.rawPath(), rawQuery, r.headers(), r.payloadSha256Hex());
+      return new SignedRequest(
+          r.method(), r.rawPath(), rawQuery, r.headers(), r.payloadSha256Hex());
     }
   }
-
 }

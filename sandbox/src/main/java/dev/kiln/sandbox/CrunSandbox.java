@@ -1,0 +1,246 @@
+package dev.kiln.sandbox;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+/** A crun container; see {@link CrunBackend} for what it is made of. */
+final class CrunSandbox extends AbstractSandbox {
+  static final int RUNTIME_API_PORT = 9001;
+  private static final String SOCKET_INSIDE = "/run/kiln/runtime.sock";
+  private static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+
+  private final CrunBackend backend;
+  private final boolean socat;
+  private int port;
+  private CgroupV1 cgroup;
+  private volatile long lastPeak;
+  private volatile long lastCpu = -1;
+
+  CrunSandbox(CrunBackend backend, Path dir, SandboxLimits limits) {
+    super(dir, limits);
+    this.backend = backend;
+    this.socat = backend.useSocat && !limits.network();
+    this.port = RUNTIME_API_PORT;
+  }
+
+  void boot() {
+    try {
+      if (limits.network()) { // host network namespace: the relay listens on a free port of the host's loopback
+        relay = new RuntimeApiRelay(RuntimeApiRelay.listenOnHostLoopback(), runtimeApiSocket(), id);
+        port = relay.port();
+      }
+      cgroup = CgroupV1.create(backend.cgroupMounts, backend.root.cgroupBase() + "/" + id);
+      cgroup.applyInitial(limits);
+      Files.writeString(dir.resolve("config.json"), config());
+    } catch (IOException e) {
+      throw new SandboxException("cannot set up sandbox " + id + ": " + e.getMessage(), e);
+    }
+    List<String> cmd = backend.wrap(cgroup.procsFiles(), backend.crunCommand("run", "--bundle", dir.toString(), id));
+    var pb = new ProcessBuilder(cmd).directory(dir.toFile());
+    Map<String, String> env = pb.environment();
+    env.clear();
+    env.put("PATH", Os.HELPER_PATH);
+    start(pb, Duration.ofSeconds(30));
+    if (!socat && !limits.network()) {
+      try {
+        long pid = processInOwnNetworkNamespace();
+        var address = new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), RUNTIME_API_PORT);
+        relay = new RuntimeApiRelay(NetNs.listen(pid, address), runtimeApiSocket(), id);
+      } catch (IOException | RuntimeException e) {
+        close();
+        throw new SandboxException("cannot open the Runtime API port in sandbox " + id + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /** A process of the container (not crun, which is in the group too but in the host's namespaces). */
+  private long processInOwnNetworkNamespace() throws IOException {
+    Path hostNs = Files.readSymbolicLink(Path.of("/proc/self/ns/net"));
+    for (long pid : cgroup.pids()) {
+      try {
+        if (!Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/net")).equals(hostNs)) return pid;
+      } catch (IOException gone) {
+        // exited meanwhile
+      }
+    }
+    throw new IOException("no process of the container is running");
+  }
+
+  @Override
+  public String runtimeApiAddress() {
+    return "127.0.0.1:" + port;
+  }
+
+  @Override
+  protected void beforeLaunch(Launch launch) {
+    try {
+      cgroup.setMemory(launch.memoryMb());
+      cgroup.resetPeakMemory();
+    } catch (IOException e) {
+      throw new SandboxException("cannot set the memory limit of sandbox " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  protected String startScript(Launch launch) {
+    return StartScript.build(launch, "", UnaryOperator.identity());
+  }
+
+  @Override
+  protected boolean wasOomKilled() {
+    try {
+      return cgroup != null && cgroup.oomKills() > 0;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  @Override
+  java.util.List<Long> processIds() {
+    return cgroup == null ? List.of() : List.copyOf(cgroup.pids());
+  }
+
+  @Override
+  public long peakMemoryBytes() {
+    if (cgroup != null && !closed.get()) {
+      try {
+        lastPeak = cgroup.peakMemoryBytes();
+      } catch (IOException | RuntimeException ignored) {
+        // removed: keep the last value
+      }
+    }
+    return lastPeak;
+  }
+
+  @Override
+  public long cpuTimeNanos() {
+    if (cgroup != null && !closed.get()) {
+      try {
+        lastCpu = cgroup.cpuNanos();
+      } catch (IOException | RuntimeException ignored) {
+        // removed: keep the last value
+      }
+    }
+    return lastCpu;
+  }
+
+  @Override
+  public void freeze() {
+    if (closed.get()) throw new SandboxException("sandbox " + id + " is closed");
+    try {
+      cgroup.freeze();
+    } catch (IOException e) {
+      throw new SandboxException("cannot freeze sandbox " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void thaw() {
+    if (closed.get()) throw new SandboxException("sandbox " + id + " is closed");
+    try {
+      cgroup.thaw();
+    } catch (IOException e) {
+      throw new SandboxException("cannot thaw sandbox " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) return;
+    try {
+      if (cgroup != null) {
+        try {
+          lastPeak = cgroup.peakMemoryBytes();
+          lastCpu = cgroup.cpuNanos();
+        } catch (IOException | RuntimeException ignored) {
+          // best effort
+        }
+        cgroup.killAll(); // crun itself is in the group too: everything dies, then crun's record is removed
+      }
+      if (relay != null) relay.close();
+      Process p = process();
+      if (p != null) {
+        if (p.isAlive()) p.destroyForcibly(); // only if the wrapper never joined the cgroup
+        awaitExited(Duration.ofSeconds(5));
+      }
+      if (cgroup != null) cgroup.remove();
+      Os.deleteTreeQuietly(backend.crunState.resolve(id));
+      Os.deleteTreeQuietly(dir);
+    } catch (RuntimeException | Error e) {
+      log.warn("closing sandbox {} failed: {}", id, e.toString());
+    } finally {
+      exited.complete(new Exit(137, false)); // no-op when it completed on its own
+      backend.forget(this);
+    }
+  }
+
+  /** The OCI runtime configuration. */
+  private String config() {
+    String tcpHex = String.format("0100007F:%04X", port);
+    var args = socat ? List.of("/bin/sh", "-c", STUB_SOCAT, "kiln-sandbox", Integer.toString(port), tcpHex, SOCKET_INSIDE)
+        : List.of("/bin/sh", "-c", STUB, "kiln-sandbox");
+    var mounts = new ArrayList<String>(List.of(
+        mount("/proc", "proc", "proc", List.of("nosuid", "noexec", "nodev")),
+        mount("/dev", "tmpfs", "tmpfs", List.of("nosuid", "strictatime", "mode=755", "size=65536k")),
+        mount("/dev/pts", "devpts", "devpts",
+            List.of("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5")),
+        mount("/dev/shm", "tmpfs", "shm", List.of("nosuid", "noexec", "nodev", "mode=1777", "size=65536k")),
+        mount("/dev/mqueue", "mqueue", "mqueue", List.of("nosuid", "noexec", "nodev")),
+        mount("/sys", "sysfs", "sysfs", List.of("nosuid", "noexec", "nodev", "ro")),
+        mount("/sys/fs/cgroup", "cgroup", "cgroup", List.of("nosuid", "noexec", "nodev", "relatime", "ro")),
+        mount("/usr", "bind", "/usr", List.of("rbind", "ro", "nosuid", "nodev")),
+        mount("/etc", "bind", "/etc", List.of("rbind", "ro", "nosuid", "nodev")),
+        mount("/var/task", "bind", taskDir.toString(), List.of("bind", "ro", "nosuid", "nodev")),
+        mount("/run/kiln", "bind", runDir.toString(), List.of("bind", "ro", "nosuid", "nodev", "noexec")),
+        mount("/tmp", "tmpfs", "tmpfs",
+            List.of("nosuid", "nodev", "mode=1777", "size=" + limits.ephemeralStorageMb() + "m"))));
+    if (backend.runtimeDir != null) {
+      mounts.add(mount("/var/runtime", "bind", backend.runtimeDir.toString(), List.of("rbind", "ro", "nosuid", "nodev")));
+    }
+    var namespaces = new ArrayList<>(List.of("pid", "ipc", "uts", "mount"));
+    if (!limits.network()) namespaces.add("network");
+    var ns = new StringBuilder();
+    for (String n : namespaces) ns.append(ns.isEmpty() ? "" : ",").append("{\"type\":").append(Json.str(n)).append('}');
+    String noCaps = "[]";
+    return """
+        {
+          "ociVersion": "1.0.0",
+          "process": {
+            "terminal": false,
+            "user": {"uid": 65534, "gid": 65534},
+            "args": %s,
+            "env": [%s],
+            "cwd": "/var/task",
+            "capabilities": {"bounding": %s, "effective": %s, "inheritable": %s, "permitted": %s, "ambient": %s},
+            "rlimits": [
+              {"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024},
+              {"type": "RLIMIT_CORE", "hard": 0, "soft": 0}
+            ],
+            "noNewPrivileges": true,
+            "oomScoreAdj": 500
+          },
+          "root": {"path": %s, "readonly": true},
+          "hostname": "kiln",
+          "mounts": [%s],
+          "linux": {
+            "namespaces": [%s],
+            "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+              "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
+            "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+          }
+        }
+        """.formatted(Json.strs(args), Json.str("PATH=" + DEFAULT_PATH), noCaps, noCaps, noCaps, noCaps, noCaps,
+        Json.str(backend.rootfs.toString()), String.join(",\n    ", mounts), ns);
+  }
+
+  private static String mount(String destination, String type, String source, List<String> options) {
+    return "{\"destination\":" + Json.str(destination) + ",\"type\":" + Json.str(type) + ",\"source\":"
+        + Json.str(source) + ",\"options\":" + Json.strs(options) + "}";
+  }
+}

@@ -1,0 +1,34 @@
+package dev.kiln.sandbox;
+
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+
+/**
+ * The shell text a sandbox's idle process runs at launch: {@code exec env -i NAME=value ... command}, every
+ * word single-quoted, so the runtime gets exactly the given environment and nothing inherited.
+ */
+final class StartScript {
+  private StartScript() {}
+
+  static String quote(String s) {
+    return "'" + s.replace("'", "'\\''") + "'";
+  }
+
+  /**
+   * @param preamble shell lines run first (e.g. {@code ulimit}), may be empty
+   * @param translate applied to the command's words and the environment's values (identity in crun)
+   */
+  static String build(Launch launch, String preamble, UnaryOperator<String> translate) {
+    var sb = new StringBuilder(512);
+    sb.append(preamble);
+    sb.append("exec /usr/bin/env -i --");
+    Map<String, String> env = launch.environment();
+    if (!env.containsKey("PATH")) sb.append(' ').append(quote("PATH=" + Launch.DEFAULT_PATH));
+    env.forEach((k, v) -> sb.append(' ').append(quote(k + "=" + translate.apply(v))));
+    List<String> command = launch.command();
+    for (String word : command) sb.append(' ').append(quote(translate.apply(word)));
+    sb.append('\n');
+    return sb.toString();
+  }
+}

@@ -6,6 +6,7 @@ import dev.kiln.api.http.Authenticator;
 import dev.kiln.api.http.Router;
 import dev.kiln.api.json.Json;
 import dev.kiln.control.ControlPlane;
+import dev.kiln.invoke.Invoker;
 import dev.kiln.core.ErrorCode;
 import dev.kiln.core.KilnException;
 import dev.kiln.core.Limits;
@@ -23,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,10 +41,9 @@ public final class ApiServer implements AutoCloseable {
   private final Authenticator authenticator;
   private final WebServer server;
 
-  private ApiServer(ApiSettings settings, ControlPlane control, Authenticator authenticator, Clock clock) {
+  private ApiServer(ApiSettings settings, Authenticator authenticator, List<Consumer<Router>> routes) {
     this.authenticator = authenticator;
-    new ControlPlaneRoutes(control, new CodeLinks(settings.codeLinkKey(), clock), settings.accountConcurrency())
-        .register(router);
+    routes.forEach(r -> r.accept(router));
     this.server = WebServer.builder()
         .host(settings.host())
         .port(settings.port())
@@ -53,10 +54,27 @@ public final class ApiServer implements AutoCloseable {
         .build();
   }
 
-  public static ApiServer start(ApiSettings settings, ControlPlane control, Authenticator authenticator, Clock clock) {
-    var api = new ApiServer(settings, control, authenticator, clock);
+  /** Starts serving the given route sets (see {@link #controlPlane} and {@link #invoke}). */
+  public static ApiServer start(ApiSettings settings, Authenticator authenticator, List<Consumer<Router>> routes) {
+    var api = new ApiServer(settings, authenticator, routes);
     api.server.start();
     return api;
+  }
+
+  /** The control-plane operations: functions, versions, aliases, tags, account settings, code links. */
+  public static Consumer<Router> controlPlane(ApiSettings settings, ControlPlane control, Clock clock) {
+    return new ControlPlaneRoutes(control, new CodeLinks(settings.codeLinkKey(), clock), settings.accountConcurrency())
+        ::register;
+  }
+
+  /** Kiln's own log API. */
+  public static Consumer<Router> logs(ControlPlane control, dev.kiln.store.LogStore logs) {
+    return new LogRoutes(control, logs)::register;
+  }
+
+  /** Invoke in all its invocation types. */
+  public static Consumer<Router> invoke(ControlPlane control, Invoker invoker) {
+    return new InvokeRoutes(control, invoker)::register;
   }
 
   public int port() {
@@ -78,7 +96,7 @@ public final class ApiServer implements AutoCloseable {
       var body = readBody(req);
       var call = new ApiCall(method, rawPath, req.query().rawValue(), headers(req), parseQuery(req.query().rawValue()),
           match.params(), body, "http://" + req.authority(), null);
-      if (body.length > 0) {
+      if (body.length > 0 && !match.route().opaqueBody()) {
         requireJson(call);
       }
       if (match.route().authenticated()) {

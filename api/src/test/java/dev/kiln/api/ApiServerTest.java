@@ -46,10 +46,11 @@ class ApiServerTest {
         v -> {});
     var verifier = new SigV4Verifier(key -> key.equals(CALLER.accessKeyId()) ? Optional.of(CALLER) : Optional.empty(),
         Clock.systemUTC());
-    api = ApiServer.start(new ApiSettings("127.0.0.1", 0, new byte[32], 1000), control,
+    var settings = new ApiSettings("127.0.0.1", 0, new byte[32], 1000);
+    api = ApiServer.start(settings,
         call -> verifier.verify(SignedRequest.withBody(call.method(), call.rawPath(), call.rawQuery(),
             call.headersIgnoringCase(), call.body())),
-        Clock.systemUTC());
+        java.util.List.of(ApiServer.controlPlane(settings, control, Clock.systemUTC())));
   }
 
   @AfterAll

@@ -42,6 +42,12 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--concurrency", defaultValue = "${env:KILN_CONCURRENCY:-" + Limits.DEFAULT_ACCOUNT_CONCURRENCY + "}", description = "Account concurrency limit (default: ${DEFAULT-VALUE}).")
   int concurrency;
 
+  @Option(names = "--keep-alive", defaultValue = "${env:KILN_KEEP_ALIVE:-PT10M}", description = "How long an idle execution environment is kept for reuse, ISO-8601 (default: ${DEFAULT-VALUE}).")
+  java.time.Duration keepAlive;
+
+  @Option(names = "--prewarm", defaultValue = "${env:KILN_PREWARM:-2}", description = "Empty sandboxes kept ready for cold starts (default: ${DEFAULT-VALUE}).")
+  int prewarm;
+
   @Option(names = "--exit-when-ready", hidden = true, description = "Stop as soon as the node is ready (used to train the start-up cache).")
   boolean exitWhenReady;
 
@@ -54,7 +60,7 @@ final class UpCommand implements Callable<Integer> {
         ? new StoreConfig.Sqlite(dataDir.resolve("kiln.db"))
         : new StoreConfig.Postgres(storeUrl, storeUser, storePassword == null ? "" : storePassword);
     var config = new KilnConfig(host, port, dataDir.toAbsolutePath(), new Region(region), store, devCredentials,
-        concurrency);
+        concurrency, keepAlive, prewarm);
     KilnNode node;
     try {
       node = KilnNode.start(config);
@@ -78,7 +84,7 @@ final class UpCommand implements Callable<Integer> {
         .map(start -> java.time.Duration.between(start, java.time.Instant.now()).toMillis())
         .orElse((System.nanoTime() - started) / 1_000_000);
     System.out.printf("""
-        Kiln is ready at %s (started in %d ms, store: %s)
+        Kiln is ready at %s (started in %d ms, store: %s, sandboxes: %s)
 
           AWS_ACCESS_KEY_ID=%s
           AWS_SECRET_ACCESS_KEY=%s
@@ -89,7 +95,7 @@ final class UpCommand implements Callable<Integer> {
             aws lambda list-functions --endpoint-url %s
 
         Ctrl-C stops the node.
-        """, endpoint, millis, node.storeDescription(), credential.accessKeyId(), credential.secretAccessKey(),
+        """, endpoint, millis, node.storeDescription(), node.sandboxBackend(), credential.accessKeyId(), credential.secretAccessKey(),
         dataDir.resolve("credentials"), devCredentials ? "\n  Dev credentials test/test are accepted too." : "",
         credential.accessKeyId(), credential.secretAccessKey(), region, endpoint);
     System.out.flush();

@@ -236,6 +236,38 @@ public final class ControlPlane {
     });
   }
 
+  /**
+   * The version an Invoke runs: $LATEST, the version named, or, for an alias, its primary version
+   * or (with the configured probability) its additional version. Refuses functions that are not
+   * Active yet, as Lambda does.
+   */
+  public FunctionVersion resolveForInvoke(String account, FunctionRef ref, double random) {
+    requireOwnAccount(account, ref);
+    var version = store.read(tx -> {
+      var qualifier = ref.qualifierOr(FunctionVersion.LATEST);
+      if (!FunctionVersion.LATEST.equals(qualifier) && !VERSION_NUMBER.matcher(qualifier).matches()) {
+        var alias = tx.alias(account, ref.name(), qualifier).orElseThrow(() -> functionNotFound(account, ref));
+        var chosen = alias.functionVersion();
+        double cumulative = 0;
+        for (var weight : alias.additionalWeights().entrySet()) {
+          cumulative += weight.getValue();
+          if (random < cumulative) {
+            chosen = weight.getKey();
+            break;
+          }
+        }
+        var target = chosen;
+        return tx.version(account, ref.name(), target).orElseThrow(() -> functionNotFound(account, ref));
+      }
+      return resolve(tx, account, ref);
+    });
+    if (version.state() != FunctionState.Active) {
+      throw conflict("The operation cannot be performed at this time. The function is currently in the following "
+          + "state: " + version.state());
+    }
+    return version;
+  }
+
   // ---- versions --------------------------------------------------------------------------
 
   public FunctionVersion publishVersion(

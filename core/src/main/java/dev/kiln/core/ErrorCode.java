@@ -16,7 +16,8 @@ public enum ErrorCode {
   RequestTooLargeException(413),
   UnsupportedMediaTypeException(415),
   TooManyRequestsException(429),
-  ServiceException(500);
+  ServiceException(500),
+  InvalidRuntimeException(502);
 
   private final int status;
 

@@ -39,23 +39,48 @@ abstract class AuthContract extends KilnTestBase {
   }
 
   @Test
-  void generatedCredentialsWorkLikeTheReadmeSays() {
+  void theReadmeQuickstartWorksWithTheGeneratedCredentials() {
     assertThat(accessKey).isNotBlank().isNotEqualTo(DEV_KEY);
     assertThat(secretKey).isNotBlank().isNotEqualTo(DEV_SECRET);
-    // As in the README: credentials from the shared-credentials file, only --endpoint-url given.
+    // The README: AWS_SHARED_CREDENTIALS_FILE=.kiln/credentials AWS_REGION=us-east-1, then
+    // aws lambda <command> --endpoint-url http://127.0.0.1:PORT ...
     AwsCli readme =
         AwsCli.withCredentialsFile(server.endpoint(), credentialsFile(), workDir.resolve("readme-home"));
-    AwsCli.Result list =
-        readme.raw(
-            "lambda", "list-functions", "--endpoint-url", server.endpoint(), "--region", REGION);
-    JsonNode json = list.json();
-    assertThat(json.path("Functions").isArray()).as("%s", list).isTrue();
-
-    String name = uniqueName("authed");
-    createFunction(name, Zips.nodeFunction());
-    assertThat(cli.lambda("get-function", "--function-name", name).json()
-            .path("Configuration").path("FunctionName").asString())
-        .isEqualTo(name);
+    String k = "--endpoint-url";
+    String endpoint = server.endpoint();
+    String name = uniqueName("hello");
+    byte[] zip =
+        Zips.zip(
+            "index.js",
+            "exports.handler = async (event) => ({ hello: event.name });\n"
+                .getBytes(StandardCharsets.UTF_8));
+    readme
+        .raw(
+            "lambda", "create-function", k, endpoint,
+            "--function-name", name,
+            "--runtime", "nodejs22.x",
+            "--handler", "index.handler",
+            "--role", "arn:aws:iam::000000000000:role/kiln",
+            "--zip-file", zipFileArg(zip))
+        .assertOk();
+    AwsCli.Result list = readme.raw("lambda", "list-functions", k, endpoint);
+    JsonNode functions = list.json().path("Functions");
+    assertThat(functions.isArray()).as("%s", list).isTrue();
+    assertThat(functions.findValuesAsString("FunctionName")).as("%s", list).contains(name);
+    awaitActive(name);
+    assertThat(
+            readme.raw("lambda", "publish-version", k, endpoint, "--function-name", name)
+                .json().path("Version").asString())
+        .isEqualTo("1");
+    readme
+        .raw(
+            "lambda", "create-alias", k, endpoint,
+            "--function-name", name, "--name", "live", "--function-version", "1")
+        .assertOk();
+    JsonNode got =
+        readme.raw("lambda", "get-function", k, endpoint, "--function-name", name + ":live").json();
+    assertThat(got.path("Configuration").path("Version").asString()).isEqualTo("1");
+    assertThat(download(got.path("Code").path("Location").asString())).isEqualTo(zip);
   }
 
   @Test
@@ -103,7 +128,7 @@ abstract class AuthContract extends KilnTestBase {
       assertThat(skewed.status()).as("skew %s: %s", skew, skewed).isEqualTo(403);
       assertThat(skewed.errorType()).as("skew %s: %s", skew, skewed).isEqualTo("InvalidSignatureException");
     }
-    // A small skew is tolerated, as AWS allows up to 5 minutes.
+    // A small skew is tolerated (AWS allows up to 15 minutes).
     SignedHttp.Response slightly =
         http.send("GET", LIST, null, null, Clock.offset(Clock.systemUTC(), Duration.ofMinutes(-2)));
     assertThat(slightly.status()).as("%s", slightly).isEqualTo(200);

@@ -10,7 +10,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.SdkBytes;
@@ -94,7 +95,7 @@ abstract class DurabilityContract extends KilnTestBase {
     assertThat(lambda.getAccountSettings().accountUsage().functionCount()).isPositive();
 
     // The restarted server carries on: new versions number after the old ones.
-    lambda.updateFunctionConfiguration(b -> b.functionName(name).description("after crash"));
+    lambda.updateFunctionConfiguration(b -> b.functionName(name).timeout(42));
     awaitUpdated(name);
     assertThat(lambda.publishVersion(b -> b.functionName(name)).version()).isEqualTo("3");
   }
@@ -134,14 +135,14 @@ abstract class DurabilityContract extends KilnTestBase {
         name,
         zip,
         b -> b.runtime("python3.12").handler("lambda_function.lambda_handler").memorySize(300)
-            .environment(e -> e.variables(Map.of("K", "V"))));
+            .environment(e -> e.variables(Map.of("KEY", "V"))));
     awaitActive(name);
-    server.stop();
+    assertThat(server.stop()).as("the server exits on SIGTERM").isTrue();
     server.restart();
     connectClients();
     var config = lambda.getFunctionConfiguration(b -> b.functionName(name));
     assertThat(config.memorySize()).isEqualTo(300);
-    assertThat(config.environment().variables()).isEqualTo(Map.of("K", "V"));
+    assertThat(config.environment().variables()).isEqualTo(Map.of("KEY", "V"));
     assertThat(config.state().toString()).isEqualTo("Active");
     assertThat(download(lambda.getFunction(b -> b.functionName(name)).code().location()))
         .isEqualTo(zip);
@@ -153,10 +154,11 @@ abstract class DurabilityContract extends KilnTestBase {
     int attempts = 20;
     Map<String, String> acknowledged = new ConcurrentHashMap<>();
     Map<String, String> uploaded = new ConcurrentHashMap<>();
-    AtomicInteger done = new AtomicInteger();
     // Kill after a random number of acknowledged creates, plus a random few milliseconds, so
     // the kill lands while a create is in flight.
     int killAfter = ThreadLocalRandom.current().nextInt(3, attempts - 3);
+    CountDownLatch killPoint = new CountDownLatch(killAfter);
+    AtomicReference<SdkException> stoppedBy = new AtomicReference<>();
     long extraDelayMicros = ThreadLocalRandom.current().nextLong(0, 20_000);
     var client = lambda;
     Thread creator =
@@ -178,23 +180,25 @@ abstract class DurabilityContract extends KilnTestBase {
                                       .code(c -> c.zipFile(SdkBytes.fromByteArray(zip))));
                       uploaded.put(name, Zips.sha256Base64(zip));
                       acknowledged.put(name, created.codeSha256());
+                      killPoint.countDown();
                     } catch (SdkException e) {
                       // The server was killed under this request (or before it): nothing promised.
+                      stoppedBy.set(e);
                       break;
-                    } finally {
-                      done.incrementAndGet();
                     }
                   }
+                  while (killPoint.getCount() > 0) {
+                    killPoint.countDown();
+                  }
                 });
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (acknowledged.size() < killAfter && creator.isAlive() && System.nanoTime() < deadline) {
-      Thread.onSpinWait();
-    }
+    assertThat(killPoint.await(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(acknowledged.size())
+        .as("creates acknowledged before the kill (client stopped by %s)", stoppedBy.get())
+        .isGreaterThanOrEqualTo(killAfter);
     TimeUnit.MICROSECONDS.sleep(extraDelayMicros);
     server.crash();
     creator.join(TimeUnit.SECONDS.toMillis(60));
     assertThat(creator.isAlive()).isFalse();
-    assertThat(acknowledged.size()).isGreaterThanOrEqualTo(killAfter);
     assertThat(acknowledged).as("CodeSha256 in the create responses").isEqualTo(uploaded);
 
     server.restart();

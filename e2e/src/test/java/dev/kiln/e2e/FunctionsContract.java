@@ -5,13 +5,34 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.kiln.e2e.support.AwsCli;
 import dev.kiln.e2e.support.KilnTestBase;
+import dev.kiln.e2e.support.SignedHttp;
 import dev.kiln.e2e.support.Zips;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.Deflater;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.SdkBytes;
 import software.amazon.awssdk.services.lambda.model.Architecture;
 import software.amazon.awssdk.services.lambda.model.CreateFunctionResponse;
@@ -32,6 +53,25 @@ import tools.jackson.databind.JsonNode;
  * the three forms of function name; RevisionId preconditions.
  */
 abstract class FunctionsContract extends KilnTestBase {
+  private static final String UNICODE_TEXT = "héllo wörld ✓ 日本語 😀 'quotes' \"double\"";
+  private static final String TRICKY_VALUE = "a=b;c\\d\n'); DROP TABLE functions; --";
+
+  @Test
+  void namesAreCaseSensitive() {
+    String lower = uniqueName("case");
+    String upper = lower.toUpperCase(Locale.ROOT);
+    byte[] zipLower = Zips.nodeFunction();
+    byte[] zipUpper = Zips.nodeFunction();
+    createFunction(lower, zipLower);
+    createFunction(upper, zipUpper);
+    assertThat(lambda.getFunctionConfiguration(b -> b.functionName(lower)).codeSha256())
+        .isEqualTo(Zips.sha256Base64(zipLower));
+    assertThat(lambda.getFunctionConfiguration(b -> b.functionName(upper)).codeSha256())
+        .isEqualTo(Zips.sha256Base64(zipUpper));
+    lambda.deleteFunction(b -> b.functionName(upper));
+    assertThat(lambda.getFunction(b -> b.functionName(lower)).configuration().functionName())
+        .isEqualTo(lower);
+  }
 
   @Test
   void cliCreateWaitGetDownloadUpdateDelete() {
@@ -96,7 +136,12 @@ abstract class FunctionsContract extends KilnTestBase {
                 "--revision-id", revision)
             .json();
     assertThat(updated.path("MemorySize").asInt()).isEqualTo(512);
+    // Fields not in the update keep their values; the code is untouched.
     assertThat(updated.path("Timeout").asInt()).isEqualTo(10);
+    assertThat(updated.path("Description").asString()).isEqualTo("made by the CLI");
+    assertThat(updated.path("Environment").path("Variables").path("GREETING").asString())
+        .isEqualTo("hi");
+    assertThat(updated.path("CodeSha256").asString()).isEqualTo(Zips.sha256Base64(zip));
     assertThat(updated.path("RevisionId").asString()).isNotEqualTo(revision);
     assertThat(updated.path("LastUpdateStatus").asString()).isIn("InProgress", "Successful");
     awaitUpdated(name);
@@ -115,6 +160,10 @@ abstract class FunctionsContract extends KilnTestBase {
     assertThat(codeUpdated.path("CodeSha256").asString()).isEqualTo(Zips.sha256Base64(newZip));
     assertThat(codeUpdated.path("CodeSize").asLong()).isEqualTo(newZip.length);
     assertThat(codeUpdated.path("Version").asString()).isEqualTo("$LATEST");
+    // A code update leaves the configuration alone.
+    assertThat(codeUpdated.path("MemorySize").asInt()).isEqualTo(512);
+    assertThat(codeUpdated.path("Environment").path("Variables").path("MODE").asString())
+        .isEqualTo("test");
     assertThat(codeUpdated.path("RevisionId").asString())
         .isNotEqualTo(updated.path("RevisionId").asString());
     awaitUpdated(name);
@@ -139,8 +188,9 @@ abstract class FunctionsContract extends KilnTestBase {
                     .code(c -> c.zipFile(SdkBytes.fromByteArray(zip)))
                     .memorySize(10240)
                     .timeout(900)
-                    .description("every field")
-                    .environment(e -> e.variables(Map.of("A", "1", "B", "two")))
+                    .description(UNICODE_TEXT)
+                    .environment(
+                        e -> e.variables(Map.of("ALPHA", "1", "BETA_2", "two", "TRICKY", TRICKY_VALUE)))
                     .ephemeralStorage(s -> s.size(2048))
                     .architectures(Architecture.ARM64)
                     .tags(Map.of("team", "kiln", "env", "e2e"))
@@ -151,8 +201,9 @@ abstract class FunctionsContract extends KilnTestBase {
     assertThat(created.handler()).isEqualTo("lambda_function.lambda_handler");
     assertThat(created.memorySize()).isEqualTo(10240);
     assertThat(created.timeout()).isEqualTo(900);
-    assertThat(created.description()).isEqualTo("every field");
-    assertThat(created.environment().variables()).isEqualTo(Map.of("A", "1", "B", "two"));
+    assertThat(created.description()).isEqualTo(UNICODE_TEXT);
+    assertThat(created.environment().variables())
+        .isEqualTo(Map.of("ALPHA", "1", "BETA_2", "two", "TRICKY", TRICKY_VALUE));
     assertThat(created.ephemeralStorage().size()).isEqualTo(2048);
     assertThat(created.architectures()).containsExactly(Architecture.ARM64);
     assertThat(created.codeSha256()).isEqualTo(Zips.sha256Base64(zip));
@@ -166,7 +217,10 @@ abstract class FunctionsContract extends KilnTestBase {
     assertThat(config.memorySize()).isEqualTo(10240);
     assertThat(config.ephemeralStorage().size()).isEqualTo(2048);
     assertThat(config.architectures()).containsExactly(Architecture.ARM64);
-    assertThat(config.environment().variables()).containsEntry("B", "two");
+    assertThat(config.environment().variables()).containsEntry("BETA_2", "two");
+    // Text round-trips through the store exactly.
+    assertThat(config.description()).isEqualTo(UNICODE_TEXT);
+    assertThat(config.environment().variables()).containsEntry("TRICKY", TRICKY_VALUE);
     assertThat(latest.tags()).isEqualTo(Map.of("team", "kiln", "env", "e2e"));
     assertThat(download(latest.code().location())).isEqualTo(zip);
 
@@ -308,6 +362,8 @@ abstract class FunctionsContract extends KilnTestBase {
     assertThat(code.codeSha256()).isEqualTo(Zips.sha256Base64(zip));
     assertThat(code.revisionId()).isNotIn(rev0, rev1);
     assertThat(code.lastModified()).matches(LAST_MODIFIED_PATTERN);
+    // Same fixed-width format in UTC: the later update sorts later.
+    assertThat(code.lastModified()).isGreaterThanOrEqualTo(created.lastModified());
     assertThat(code.lastUpdateStatus()).isIn(LastUpdateStatus.IN_PROGRESS, LastUpdateStatus.SUCCESSFUL);
     awaitUpdated(name);
     assertThat(created.revisionId()).isNotEqualTo(code.revisionId());
@@ -484,5 +540,239 @@ abstract class FunctionsContract extends KilnTestBase {
     rest.path("Functions").forEach(f -> seen.add(f.path("FunctionName").asString()));
     assertThat(rest.path("NextToken").isMissingNode()).isTrue();
     assertThat(seen).doesNotHaveDuplicates().hasSize(total).containsAll(mine);
+  }
+
+  @Test
+  void concurrentCreatesOfOneNameYieldExactlyOneFunction() throws Exception {
+    String name = uniqueName("race");
+    int clients = 8;
+    List<byte[]> zips = new ArrayList<>();
+    for (int i = 0; i < clients; i++) {
+      zips.add(Zips.nodeFunction("racer" + i));
+    }
+    CyclicBarrier start = new CyclicBarrier(clients);
+    List<Object> outcomes;
+    try (var pool = Executors.newFixedThreadPool(clients)) {
+      List<Future<Object>> futures = new ArrayList<>();
+      for (int i = 0; i < clients; i++) {
+        byte[] zip = zips.get(i);
+        futures.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  try {
+                    return (Object) createFunction(name, zip);
+                  } catch (AwsServiceException e) {
+                    return e;
+                  }
+                }));
+      }
+      outcomes = new ArrayList<>();
+      for (var f : futures) {
+        outcomes.add(f.get(60, TimeUnit.SECONDS));
+      }
+    }
+    List<CreateFunctionResponse> winners =
+        outcomes.stream()
+            .filter(CreateFunctionResponse.class::isInstance)
+            .map(CreateFunctionResponse.class::cast)
+            .toList();
+    assertThat(winners).as("successful creates among %s", outcomes).hasSize(1);
+    outcomes.stream()
+        .filter(o -> !(o instanceof CreateFunctionResponse))
+        .map(AwsServiceException.class::cast)
+        .forEach(
+            e -> {
+              assertThat(e.statusCode()).as("%s", e).isEqualTo(409);
+              assertThat(e.awsErrorDetails().errorCode()).isEqualTo("ResourceConflictException");
+            });
+    // The stored code is the winner's code.
+    GetFunctionResponse got = lambda.getFunction(b -> b.functionName(name));
+    assertThat(got.configuration().codeSha256()).isEqualTo(winners.get(0).codeSha256());
+    assertThat(Zips.sha256Base64(download(got.code().location())))
+        .isEqualTo(winners.get(0).codeSha256());
+  }
+
+  @Test
+  void concurrentUpdatesWithOneRevisionIdLetOneThrough() throws Exception {
+    String name = uniqueName("race-update");
+    createActiveFunction(name, Zips.nodeFunction());
+    String revision = lambda.getFunctionConfiguration(b -> b.functionName(name)).revisionId();
+    int clients = 6;
+    CyclicBarrier start = new CyclicBarrier(clients);
+    List<Object> outcomes = new ArrayList<>();
+    try (var pool = Executors.newFixedThreadPool(clients)) {
+      List<Future<Object>> futures = new ArrayList<>();
+      for (int i = 0; i < clients; i++) {
+        int timeout = 10 + i;
+        futures.add(
+            pool.submit(
+                () -> {
+                  start.await();
+                  try {
+                    return (Object)
+                        lambda.updateFunctionConfiguration(
+                            b -> b.functionName(name).timeout(timeout).revisionId(revision));
+                  } catch (AwsServiceException e) {
+                    return e;
+                  }
+                }));
+      }
+      for (var f : futures) {
+        outcomes.add(f.get(60, TimeUnit.SECONDS));
+      }
+    }
+    List<UpdateFunctionConfigurationResponse> winners =
+        outcomes.stream()
+            .filter(UpdateFunctionConfigurationResponse.class::isInstance)
+            .map(UpdateFunctionConfigurationResponse.class::cast)
+            .toList();
+    assertThat(winners).as("successful updates among %s", outcomes).hasSize(1);
+    outcomes.stream()
+        .filter(o -> !(o instanceof UpdateFunctionConfigurationResponse))
+        .map(AwsServiceException.class::cast)
+        .forEach(
+            e ->
+                assertThat(e.awsErrorDetails().errorCode() + " " + e.statusCode())
+                    .as("%s", e)
+                    .isIn("PreconditionFailedException 412", "ResourceConflictException 409"));
+    awaitUpdated(name);
+    assertThat(lambda.getFunctionConfiguration(b -> b.functionName(name)).timeout())
+        .isEqualTo(winners.get(0).timeout());
+  }
+
+  @Test
+  void rawHttpStatusCodesMatchTheServiceModel() {
+    String name = uniqueName("raw-status");
+    String code = Base64.getEncoder().encodeToString(Zips.nodeFunction());
+    String base = "/2015-03-31/functions";
+    SignedHttp.Response created =
+        http.send(
+            "POST",
+            base,
+            "{\"FunctionName\":\"" + name + "\",\"Runtime\":\"nodejs20.x\",\"Role\":\"" + ROLE
+                + "\",\"Handler\":\"index.handler\",\"Code\":{\"ZipFile\":\"" + code + "\"}}");
+    assertStatus(created, 201);
+    assertThat(created.header("Content-Type")).as("%s", created).startsWith("application/json");
+    awaitActive(name);
+    assertStatus(http.send("GET", base + "/" + name, (byte[]) null), 200);
+    assertStatus(http.send("GET", base + "/" + name + "/configuration", (byte[]) null), 200);
+    assertStatus(http.send("GET", base + "/?MaxItems=1", (byte[]) null), 200);
+    assertStatus(http.send("POST", base + "/" + name + "/versions", "{}"), 201);
+    assertStatus(http.send("GET", base + "/" + name + "/versions", (byte[]) null), 200);
+    assertStatus(
+        http.send(
+            "POST", base + "/" + name + "/aliases", "{\"Name\":\"a\",\"FunctionVersion\":\"1\"}"),
+        201);
+    assertStatus(http.send("GET", base + "/" + name + "/aliases/a", (byte[]) null), 200);
+    assertStatus(http.send("PUT", base + "/" + name + "/aliases/a", "{\"Description\":\"d\"}"), 200);
+    assertStatus(http.send("GET", base + "/" + name + "/aliases", (byte[]) null), 200);
+    assertStatus(http.send("DELETE", base + "/" + name + "/aliases/a", (byte[]) null), 204);
+    String tags = "/2017-03-31/tags/" + URLEncoder.encode(arn(name), StandardCharsets.UTF_8);
+    assertStatus(http.send("POST", tags, "{\"Tags\":{\"k\":\"v\"}}"), 204);
+    assertStatus(http.send("GET", tags, (byte[]) null), 200);
+    assertStatus(http.send("DELETE", tags + "?tagKeys=k", (byte[]) null), 204);
+    assertStatus(http.send("GET", "/2016-08-19/account-settings/", (byte[]) null), 200);
+    assertStatus(
+        http.send("PUT", base + "/" + name + "/configuration", "{\"Timeout\":9}"), 200);
+    awaitUpdated(name);
+    assertStatus(
+        http.send("PUT", base + "/" + name + "/code", "{\"ZipFile\":\"" + code + "\"}"), 200);
+    awaitUpdated(name);
+    assertStatus(http.send("DELETE", base + "/" + name + "?Qualifier=1", (byte[]) null), 204);
+    SignedHttp.Response deleted = http.send("DELETE", base + "/" + name, (byte[]) null);
+    assertStatus(deleted, 204);
+    assertThat(deleted.body()).isEmpty();
+    SignedHttp.Response missing = http.send("GET", base + "/" + name, (byte[]) null);
+    assertStatus(missing, 404);
+    assertThat(missing.errorType()).isEqualTo("ResourceNotFoundException");
+    assertThat(missing.json().path("message").asString())
+        .isEqualTo("Function not found: " + arn(name));
+  }
+
+  private static void assertStatus(SignedHttp.Response r, int status) {
+    assertThat(r.status()).as("%s", r).isEqualTo(status);
+    assertThat(r.header("x-amzn-RequestId")).as("x-amzn-RequestId of %s", r).isNotBlank();
+  }
+
+  @Test
+  void codeLocationIsSignedAndTamperProof() {
+    String name = uniqueName("location");
+    byte[] zip = Zips.nodeFunction();
+    createFunction(name, zip);
+    String location = lambda.getFunction(b -> b.functionName(name)).code().location();
+    assertThat(download(location)).isEqualTo(zip);
+    URI uri = URI.create(location);
+    assertThat(uri.getRawQuery()).as("Location %s carries a signature", location).isNotBlank();
+    // Flip one character of the query (the signature or the expiry): the link no longer works.
+    String query = uri.getRawQuery();
+    int last = query.length() - 1;
+    char flipped = query.charAt(last) == '0' ? '1' : '0';
+    String tampered = location.substring(0, location.length() - 1) + flipped;
+    assertThat(getStatus(tampered)).as("GET %s", tampered).isBetween(400, 499);
+    String unsigned = location.substring(0, location.indexOf('?'));
+    assertThat(getStatus(unsigned)).as("GET %s", unsigned).isBetween(400, 499);
+  }
+
+  private static int getStatus(String url) {
+    try {
+      return HttpClient.newHttpClient()
+          .send(
+              HttpRequest.newBuilder(URI.create(url)).GET().build(),
+              HttpResponse.BodyHandlers.discarding())
+          .statusCode();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
+  void largeIncompressibleZipRoundTrips() {
+    // 12 MiB of random bytes, stored uncompressed: many storage chunks, a ragged last one.
+    byte[] content = new byte[12 * 1024 * 1024 + 12345];
+    new Random(42).nextBytes(content);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
+      zip.setLevel(Deflater.NO_COMPRESSION);
+      zip.putNextEntry(new ZipEntry("index.js"));
+      zip.write("exports.handler = async () => 1;\n".getBytes(StandardCharsets.UTF_8));
+      zip.closeEntry();
+      zip.putNextEntry(new ZipEntry("blob.bin"));
+      zip.write(content);
+      zip.closeEntry();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    byte[] zip = bytes.toByteArray();
+    String name = uniqueName("large");
+    CreateFunctionResponse created = createFunction(name, zip);
+    assertThat(created.codeSize()).isEqualTo(zip.length);
+    assertThat(created.codeSha256()).isEqualTo(Zips.sha256Base64(zip));
+    assertThat(download(lambda.getFunction(b -> b.functionName(name)).code().location()))
+        .isEqualTo(zip);
+    lambda.deleteFunction(b -> b.functionName(name));
+  }
+
+  @Test
+  void listFunctionsReturnsAtMost50PerPage() {
+    String prefix = uniqueName("many");
+    int existing = lambda.listFunctionsPaginator(b -> b.maxItems(50)).functions().stream()
+        .mapToInt(f -> 1).sum();
+    for (int i = existing; i < 53; i++) {
+      createFunction(prefix + "-" + i, Zips.nodeFunction());
+    }
+    ListFunctionsResponse unbounded = lambda.listFunctions();
+    assertThat(unbounded.functions()).hasSize(50);
+    assertThat(unbounded.nextMarker()).isNotBlank();
+    ListFunctionsResponse big = lambda.listFunctions(b -> b.maxItems(1000));
+    assertThat(big.functions()).hasSize(50);
+    ListFunctionsResponse rest = lambda.listFunctions(b -> b.marker(big.nextMarker()).maxItems(1000));
+    assertThat(rest.functions()).hasSizeGreaterThanOrEqualTo(3);
+    assertThat(rest.functions().stream().map(FunctionConfiguration::functionName))
+        .doesNotContainAnyElementsOf(
+            big.functions().stream().map(FunctionConfiguration::functionName).toList());
   }
 }

@@ -44,6 +44,13 @@ abstract class TagsAccountContract extends KilnTestBase {
     assertThat(lambda.listTags(b -> b.resource(arn)).tags())
         .isEqualTo(Map.of("a", "1", "b", "two", "c", "3"));
 
+    // Empty values, spaces, the punctuation AWS tags allow, and non-ASCII letters round-trip.
+    Map<String, String> odd =
+        Map.of("empty", "", "team name", "kiln: v1.0/x+y=z@w_-", "ünïcode", "värde 日本");
+    lambda.tagResource(b -> b.resource(arn).tags(odd));
+    assertThat(lambda.listTags(b -> b.resource(arn)).tags()).containsAllEntriesOf(odd);
+    lambda.untagResource(b -> b.resource(arn).tagKeys(odd.keySet()));
+
     lambda.untagResource(b -> b.resource(arn).tagKeys("a", "c", "not-there"));
     assertThat(lambda.listTags(b -> b.resource(arn)).tags()).isEqualTo(Map.of("b", "two"));
     assertThat(lambda.getFunction(b -> b.functionName(name)).tags()).isEqualTo(Map.of("b", "two"));

@@ -3,15 +3,18 @@ package dev.kiln.server;
 import dev.kiln.core.Region;
 import dev.kiln.store.StoreConfig;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * Everything one node needs to start.
  *
+ * @param keepAlive how long an idle execution environment is kept for reuse
+ * @param prewarmedSandboxes empty sandboxes kept ready for cold starts
  * @param devCredentials accept the fixed access key {@code test}/{@code test}; only allowed on a loopback address
  */
 public record KilnConfig(
     String host, int port, Path dataDir, Region region, StoreConfig store, boolean devCredentials,
-    int accountConcurrency) {
+    int accountConcurrency, Duration keepAlive, int prewarmedSandboxes) {
 
   public static final String DEFAULT_ACCOUNT = "000000000000";
 }

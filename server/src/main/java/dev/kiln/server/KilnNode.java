@@ -2,35 +2,52 @@ package dev.kiln.server;
 
 import dev.kiln.api.ApiServer;
 import dev.kiln.api.ApiSettings;
-import dev.kiln.api.auth.SignedRequest;
 import dev.kiln.api.auth.SigV4Verifier;
+import dev.kiln.api.auth.SignedRequest;
 import dev.kiln.api.http.Authenticator;
 import dev.kiln.control.ControlPlane;
 import dev.kiln.core.Credential;
+import dev.kiln.invoke.Invoker;
+import dev.kiln.runtimes.RuntimeCatalog;
+import dev.kiln.sandbox.SandboxBackends;
 import dev.kiln.store.CodeStore;
+import dev.kiln.store.LogStore;
 import dev.kiln.store.MetadataStore;
 import dev.kiln.store.Stores;
+import dev.kiln.worker.CodeCache;
+import dev.kiln.worker.Worker;
+import dev.kiln.worker.WorkerSettings;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One running Kiln node: store, control plane and HTTP front end, wired in that order and closed in reverse. */
+/**
+ * One running Kiln node: store, worker, control plane and HTTP front end, started in dependency
+ * order and closed in reverse.
+ */
 public final class KilnNode implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(KilnNode.class);
 
-  private final MetadataStore store;
-  private final BackgroundActivation activation;
+  /** Started in dependency order; closed in reverse. */
+  private final List<AutoCloseable> resources;
   private final ApiServer api;
+  private final MetadataStore store;
   private final Credential defaultCredential;
+  private final String sandboxBackend;
 
-  private KilnNode(MetadataStore store, BackgroundActivation activation, ApiServer api, Credential credential) {
-    this.store = store;
-    this.activation = activation;
+  private KilnNode(List<AutoCloseable> resources, ApiServer api, MetadataStore store, Credential credential,
+      String sandboxBackend) {
+    this.resources = resources;
     this.api = api;
+    this.store = store;
     this.defaultCredential = credential;
+    this.sandboxBackend = sandboxBackend;
   }
 
   public static KilnNode start(KilnConfig config) throws IOException {
@@ -38,28 +55,53 @@ public final class KilnNode implements AutoCloseable {
       throw new IllegalArgumentException("--dev-credentials is only allowed on a loopback address (127.0.0.1), "
           + "because anyone could use the well-known key test/test. Bind to 127.0.0.1 or drop the flag.");
     }
-    Files.createDirectories(config.dataDir());
+    var data = config.dataDir();
+    Files.createDirectories(data);
     var clock = Clock.systemUTC();
-    var store = Stores.open(config.store());
+    var resources = new ArrayList<AutoCloseable>();
     try {
-      var codeStore = new CodeStore(config.dataDir().resolve("code"));
-      var activation = new BackgroundActivation();
+      var store = Stores.open(config.store());
+      resources.add(store);
+      var codeStore = new CodeStore(data.resolve("code"));
+      var logStore = new LogStore(data.resolve("logs"));
+      var codeCache = new CodeCache(data.resolve("cache").resolve("code"), sha -> codeStore.file(sha)
+          .orElseThrow(() -> new IllegalStateException("code package " + sha + " is missing from the code store")));
+
+      var runtimes = RuntimeCatalog.install(data.resolve("runtime"));
+      var backend = SandboxBackends.detect(data.resolve("sandboxes"), data.resolve("runtime"));
+      var worker = new Worker(new WorkerSettings(config.region().name(), config.keepAlive(), Duration.ofSeconds(1),
+          config.prewarmedSandboxes()), backend, runtimes, codeCache,
+          (version, requestId, lines) -> logStore.append(version.account(), version.functionName(), requestId,
+              System.currentTimeMillis(), lines));
+      resources.add(worker);
+      var invoker = new Invoker(worker);
+      resources.add(invoker);
+
+      // Pending / InProgress mean "being prepared": code extracted, replacement environments warmed.
+      var activation = new BackgroundActivation(worker);
+      resources.add(activation);
       var control = new ControlPlane(store, codeStore, config.region(), clock, activation);
       activation.attach(control);
+
       var credential = AccountBootstrap.ensureDefault(store);
-      AccountBootstrap.writeCredentialsFile(config.dataDir(), credential, config.region().name());
+      AccountBootstrap.writeCredentialsFile(data, credential, config.region().name());
       var verifier = new SigV4Verifier(AccountBootstrap.lookup(store, config.devCredentials()), clock);
       Authenticator authenticator = call -> verifier.verify(SignedRequest.withBody(
           call.method(), call.rawPath(), call.rawQuery(), call.headersIgnoringCase(), call.body()));
-      var settings = new ApiSettings(config.host(), config.port(), AccountBootstrap.codeLinkKey(config.dataDir()),
+      var settings = new ApiSettings(config.host(), config.port(), AccountBootstrap.codeLinkKey(data),
           config.accountConcurrency());
-      var api = ApiServer.start(settings, control, authenticator, clock);
+      var api = ApiServer.start(settings, authenticator, List.of(
+          ApiServer.controlPlane(settings, control, clock),
+          ApiServer.invoke(control, invoker),
+          ApiServer.logs(control, logStore)));
+      resources.add(api);
+
       // Changes accepted before a crash but not yet activated finish now.
       control.versionsAwaitingActivation().forEach(activation::activate);
-      log.info("node started store={} port={}", store.describe(), api.port());
-      return new KilnNode(store, activation, api, credential);
+      log.info("node started store={} sandboxes={} port={}", store.describe(), backend.name(), api.port());
+      return new KilnNode(resources, api, store, credential, backend.name());
     } catch (RuntimeException | IOException e) {
-      store.close();
+      closeAll(resources);
       throw e;
     }
   }
@@ -76,14 +118,22 @@ public final class KilnNode implements AutoCloseable {
     return store.describe();
   }
 
+  public String sandboxBackend() {
+    return sandboxBackend;
+  }
+
   @Override
   public void close() {
-    api.close();
-    try {
-      activation.close();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    closeAll(resources);
+  }
+
+  private static void closeAll(List<AutoCloseable> resources) {
+    for (var resource : resources.reversed()) {
+      try {
+        resource.close();
+      } catch (Exception e) {
+        log.warn("closing {} failed: {}", resource.getClass().getSimpleName(), e.toString());
+      }
     }
-    store.close();
   }
 }

@@ -17,8 +17,11 @@ import java.util.Map;
  * arrives intact.
  */
 public final class Router {
-  /** A route: its operation and whether it needs a signed request. */
-  public record Route(String method, String[] segments, Operation operation, boolean authenticated) {}
+  /**
+   * A route: its operation, whether it needs a signed request, and whether its body is opaque
+   * (an Invoke payload) rather than a JSON request document.
+   */
+  public record Route(String method, String[] segments, Operation operation, boolean authenticated, boolean opaqueBody) {}
 
   /** What a request resolved to, with its path parameters. */
   public record Match(Route route, Map<String, String> params) {}
@@ -26,13 +29,19 @@ public final class Router {
   private final List<Route> routes = new ArrayList<>();
 
   public Router add(String method, String pattern, Operation operation) {
-    routes.add(new Route(method, split(pattern), operation, true));
+    routes.add(new Route(method, split(pattern), operation, true, false));
+    return this;
+  }
+
+  /** A signed route whose body is the caller's own bytes, in any media type. */
+  public Router addOpaque(String method, String pattern, Operation operation) {
+    routes.add(new Route(method, split(pattern), operation, true, true));
     return this;
   }
 
   /** A route that proves the caller by other means than SigV4 (for example a presigned link). */
   public Router addUnauthenticated(String method, String pattern, Operation operation) {
-    routes.add(new Route(method, split(pattern), operation, false));
+    routes.add(new Route(method, split(pattern), operation, false, false));
     return this;
   }
 

@@ -43,10 +43,14 @@ public final class AwsCli {
     return new AwsCli(endpoint, env);
   }
 
-  /** A CLI that reads its credentials from a shared-credentials file, as a user would. */
+  /**
+   * A CLI set up as the README's quickstart does: credentials from the server's shared-credentials
+   * file and the region from AWS_REGION.
+   */
   public static AwsCli withCredentialsFile(String endpoint, Path credentialsFile, Path home) {
     Map<String, String> env = cleanEnv(home);
     env.put("AWS_SHARED_CREDENTIALS_FILE", credentialsFile.toString());
+    env.put("AWS_REGION", "us-east-1");
     return new AwsCli(endpoint, env);
   }
 
@@ -100,7 +104,7 @@ public final class AwsCli {
     return run(command);
   }
 
-  /** Exactly the given arguments after {@code aws} (for the README-style call). */
+  /** Exactly the given arguments after {@code aws} (for the README's calls). */
   public Result raw(String... args) {
     List<String> command = new ArrayList<>();
     command.add(AWS.toString());

@@ -47,9 +47,19 @@ public final class KilnServer implements AutoCloseable {
 
   /** Starts a server on a free port with its data under {@code dataDir}; waits until it is ready. */
   public static KilnServer start(Path dataDir, List<String> extraArgs) {
-    KilnServer server = new KilnServer(dataDir, freePort(), extraArgs);
-    server.startProcess();
-    return server;
+    for (int attempt = 1; ; attempt++) {
+      KilnServer server = new KilnServer(dataDir, freePort(), extraArgs);
+      try {
+        server.startProcess();
+        return server;
+      } catch (IllegalStateException e) {
+        // Another process may have taken the free port between our probe and the server's bind.
+        boolean portTaken = server.output().contains("Address already in use");
+        if (!portTaken || attempt == 3) {
+          throw e;
+        }
+      }
+    }
   }
 
   /** The jar under test: {@code -Dkiln.jar=...} or {@code ../cli/target/kiln.jar} from the e2e module. */
@@ -104,14 +114,19 @@ public final class KilnServer implements AutoCloseable {
     return process.pid();
   }
 
-  /** SIGTERM and wait for the process to exit (kill -9 after 30 s). */
-  public void stop() {
+  /**
+   * SIGTERM and wait for the process to exit (kill -9 after 30 s). Returns whether it exited on
+   * its own after the SIGTERM.
+   */
+  public boolean stop() {
     if (process == null) {
-      return;
+      return true;
     }
+    boolean graceful = true;
     process.destroy();
     try {
       if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        graceful = false;
         note("did not exit 30 s after SIGTERM; killing it");
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       }
@@ -122,6 +137,7 @@ public final class KilnServer implements AutoCloseable {
     LIVE.remove(process);
     note("stopped (SIGTERM), exit code " + exitCode());
     process = null;
+    return graceful;
   }
 
   /** kill -9: the server gets no chance to flush or clean up. */

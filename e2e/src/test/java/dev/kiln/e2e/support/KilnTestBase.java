@@ -90,6 +90,7 @@ public abstract class KilnTestBase {
     args.addAll(List.of("--region", REGION));
     Path data = Files.createDirectories(workDir.resolve("data"));
     server = KilnServer.start(data, args);
+    storeFixture.assertUsedByServer();
     if (!devCredentials()) {
       Map<String, String> generated = Credentials.read(data.resolve("credentials"));
       accessKey = generated.get("aws_access_key_id");
@@ -119,6 +120,7 @@ public abstract class KilnTestBase {
     run(problems, () -> {
       if (server != null) {
         server.close();
+        saveServerOutput();
       }
     });
     run(problems, () -> {
@@ -131,6 +133,18 @@ public abstract class KilnTestBase {
       IllegalStateException e = new IllegalStateException("cleanup failed");
       problems.forEach(e::addSuppressed);
       throw e;
+    }
+  }
+
+  /** Keeps what the server printed in target/e2e-logs/<test class>.log for after the run. */
+  private void saveServerOutput() {
+    try {
+      Path dir =
+          Path.of(System.getProperty("basedir", System.getProperty("user.dir")), "target", "e2e-logs");
+      Files.createDirectories(dir);
+      Files.writeString(dir.resolve(getClass().getSimpleName() + ".log"), server.output());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
   }
 

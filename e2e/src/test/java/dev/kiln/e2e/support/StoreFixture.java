@@ -81,6 +81,31 @@ public final class StoreFixture implements AutoCloseable {
     return "jdbc:" + uri.getScheme() + "://" + uri.getRawAuthority() + "/" + database + query;
   }
 
+  /**
+   * For PostgreSQL: asserts the server really keeps its metadata in this fixture's database (it
+   * created tables there), so a server that silently fell back to SQLite cannot pass the
+   * PostgreSQL variants.
+   */
+  public void assertUsedByServer() {
+    if (database == null) {
+      return;
+    }
+    try (Connection c = DriverManager.getConnection(databaseUrl(), PG_USER, PG_PASSWORD);
+        Statement s = c.createStatement();
+        var rs =
+            s.executeQuery(
+                "SELECT count(*) FROM information_schema.tables"
+                    + " WHERE table_schema NOT IN ('pg_catalog', 'information_schema')")) {
+      rs.next();
+      if (rs.getInt(1) == 0) {
+        throw new AssertionError(
+            "the server was started with --store-url " + databaseUrl() + " but created no tables there");
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot inspect database " + database, e);
+    }
+  }
+
   @Override
   public void close() {
     if (database == null) {

@@ -1,0 +1,116 @@
+package dev.kiln.api;
+
+import dev.kiln.api.http.ApiCall;
+import dev.kiln.api.http.ApiReply;
+import dev.kiln.api.http.Router;
+import dev.kiln.api.json.Json;
+import dev.kiln.control.ControlPlane;
+import dev.kiln.core.ErrorCode;
+import dev.kiln.core.FunctionRef;
+import dev.kiln.core.KilnException;
+import dev.kiln.invoke.Invoker;
+import dev.kiln.worker.InvocationRequest;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import tools.jackson.core.JacksonException;
+
+/** Invoke: synchronous, asynchronous (Event) and DryRun, with Lambda's headers and limits. */
+final class InvokeRoutes {
+  /** Lambda's payload limits: 6 MB for a synchronous request, 1 MB for an Event. */
+  static final int MAX_SYNC_PAYLOAD = 6 * 1024 * 1024;
+  static final int MAX_ASYNC_PAYLOAD = 1024 * 1024;
+  private static final int MAX_CLIENT_CONTEXT = 3583;
+  private static final byte[] EMPTY_EVENT = "{}".getBytes(StandardCharsets.US_ASCII);
+
+  private final ControlPlane control;
+  private final Invoker invoker;
+
+  InvokeRoutes(ControlPlane control, Invoker invoker) {
+    this.control = control;
+    this.invoker = invoker;
+  }
+
+  void register(Router router) {
+    router.addOpaque("POST", "/2015-03-31/functions/{FunctionName}/invocations", this::invoke);
+  }
+
+  private ApiReply invoke(ApiCall call) {
+    var type = call.header("x-amz-invocation-type").orElse("RequestResponse");
+    if (!type.equals("RequestResponse") && !type.equals("Event") && !type.equals("DryRun")) {
+      throw KilnException.invalid("1 validation error detected: Value '" + type + "' at 'invocationType' failed to "
+          + "satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]");
+    }
+    var logType = call.header("x-amz-log-type").orElse("None");
+    if (!logType.equals("None") && !logType.equals("Tail")) {
+      throw KilnException.invalid("1 validation error detected: Value '" + logType + "' at 'logType' failed to "
+          + "satisfy constraint: Member must satisfy enum value set: [None, Tail]");
+    }
+    var payload = payload(call, type.equals("Event") ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD);
+    var clientContext = clientContext(call);
+    var ref = FunctionRef.parse(call.path("FunctionName"), call.queryParam("Qualifier").orElse(null));
+    var version = control.resolveForInvoke(call.account(), ref, ThreadLocalRandom.current().nextDouble());
+    invoker.checkRunnable(version.runtime());
+    var headers = new LinkedHashMap<String, String>();
+    headers.put("X-Amz-Executed-Version", version.version());
+    if (type.equals("DryRun")) {
+      return new ApiReply(204, headers, new ApiReply.Body.None());
+    }
+    var invokedArn = control.arn(call.account(), ref.name(), ref.qualifier().orElse(null));
+    var request = new InvocationRequest(UUID.randomUUID().toString(), version, invokedArn, payload, clientContext,
+        logType.equals("Tail") && !type.equals("Event"), null);
+    if (type.equals("Event")) {
+      invoker.invokeAsync(request);
+      return new ApiReply(202, java.util.Map.of(), new ApiReply.Body.None());
+    }
+    var result = invoker.invoke(request);
+    if (result.functionError() != null) {
+      headers.put("X-Amz-Function-Error", result.functionError());
+    }
+    if (result.logTail() != null) {
+      headers.put("X-Amz-Log-Result",
+          Base64.getEncoder().encodeToString(result.logTail().getBytes(StandardCharsets.UTF_8)));
+    }
+    return new ApiReply(200, headers, new ApiReply.Body.Bytes("application/json", result.payload()));
+  }
+
+  /** The event: JSON as Lambda requires, within the limit for the invocation type; none means {}. */
+  private static byte[] payload(ApiCall call, int limit) {
+    var body = call.body();
+    if (body.length > limit) {
+      throw new KilnException(ErrorCode.RequestTooLargeException,
+          "Request must be smaller than " + limit + " bytes for the InvokeFunction operation");
+    }
+    if (body.length == 0) {
+      return EMPTY_EVENT;
+    }
+    try (var parser = Json.MAPPER.createParser(body)) {
+      while (parser.nextToken() != null) {
+        // Only checks that the payload is one well-formed JSON value.
+      }
+    } catch (JacksonException e) {
+      throw new KilnException(ErrorCode.InvalidRequestContentException,
+          "Could not parse request body into json: Could not parse payload into json: " + e.getOriginalMessage());
+    }
+    return body;
+  }
+
+  private static String clientContext(ApiCall call) {
+    var encoded = call.header("x-amz-client-context");
+    if (encoded.isEmpty()) {
+      return null;
+    }
+    if (encoded.get().length() > MAX_CLIENT_CONTEXT) {
+      throw KilnException.invalid("Client context must be smaller than " + MAX_CLIENT_CONTEXT + " bytes.");
+    }
+    try {
+      var decoded = new String(Base64.getDecoder().decode(encoded.get()), StandardCharsets.UTF_8);
+      Json.MAPPER.readTree(decoded);
+      return decoded;
+    } catch (IllegalArgumentException | JacksonException e) {
+      throw KilnException.invalid("Client context must be a valid Base64-encoded JSON object.");
+    }
+  }
+}

@@ -1,0 +1,118 @@
+package dev.kiln.runtime.java;
+
+import com.amazonaws.services.lambda.runtime.LambdaLogger;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.reflect.Field;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Entry point of the Java runtime inside a sandbox:
+ * {@code java -cp /var/runtime/java/... dev.kiln.runtime.java.Bootstrap [handler]}.
+ *
+ * <p>Loads the handler named by {@code _HANDLER} (or the first argument) from {@code LAMBDA_TASK_ROOT}, reports
+ * a failure to {@code /runtime/init/error} and exits, or else serves invocations from the Runtime API at
+ * {@code AWS_LAMBDA_RUNTIME_API} one at a time on the main thread, for as long as the process lives.
+ */
+public final class Bootstrap {
+  private static final String TRACE_PROPERTY = "com.amazonaws.xray.traceHeader";
+
+  private Bootstrap() {}
+
+  public static void main(String[] args) {
+    FunctionEnvironment env = FunctionEnvironment.from(System.getenv());
+    RuntimeApiClient api = new RuntimeApiClient(env.runtimeApi());
+    String handlerName = env.handler() != null && !env.handler().isBlank() ? env.handler()
+        : args.length > 0 ? args[0] : null;
+    PrintStream stdout = System.out;
+    RuntimeLogger logger = new RuntimeLogger(stdout, env.logLevel());
+
+    FunctionHandler handler;
+    try {
+      ClassLoader functionLoader =
+          FunctionClassLoader.forTaskRoot(env.taskRoot(), "/opt/java", Bootstrap.class.getClassLoader());
+      Thread.currentThread().setContextClassLoader(functionLoader);
+      installStaticLogger(logger);
+      handler = HandlerLoader.load(handlerName, functionLoader, new Serialization(functionLoader));
+    } catch (InitError e) {
+      stdout.print(e.getMessage() + (e.errorType.startsWith("Runtime.") ? "" : ": " + e.errorType) + "\n");
+      stdout.flush();
+      try {
+        api.postInitError(e.headerType, ErrorReport.json(e.getMessage(), e.errorType, e.stackTrace));
+      } catch (IOException io) {
+        fatal("could not report the init error", io);
+      }
+      System.exit(1);
+      return;
+    }
+    serve(api, handler, env, logger);
+  }
+
+  private static void serve(RuntimeApiClient api, FunctionHandler handler, FunctionEnvironment env,
+      LambdaLogger logger) {
+    ResponseBuffer out = new ResponseBuffer();
+    for (; ; ) {
+      Invocation invocation;
+      try {
+        invocation = api.next();
+      } catch (IOException | RuntimeException e) {
+        fatal("could not get the next invocation", e);
+        return;
+      }
+      if (invocation.traceId() != null) {
+        System.setProperty(TRACE_PROPERTY, invocation.traceId());
+      } else {
+        System.clearProperty(TRACE_PROPERTY);
+      }
+      InvocationContext context = new InvocationContext(invocation, env, logger);
+      out.recycle();
+      Throwable failure = null;
+      try {
+        handler.handle(invocation.event(), context, out);
+      } catch (Throwable t) {
+        failure = t;
+      }
+      Thread.interrupted(); // an interrupt the handler left behind must not break the next request
+      System.out.flush();
+      System.err.flush();
+      try {
+        if (failure == null) {
+          api.postResponse(invocation.requestId(), out.array(), out.size());
+        } else {
+          String message = ErrorReport.messageOf(failure);
+          String type = failure.getClass().getName();
+          byte[] body = ErrorReport.json(message, type, ErrorReport.stackOf(failure));
+          System.out.print(ErrorReport.logLine(message, type, failure));
+          System.out.flush();
+          api.postError(invocation.requestId(), "Runtime.UserException", body);
+          if (failure instanceof VirtualMachineError) {
+            System.exit(1); // the JVM is in no state to go on (out of memory, stack overflow in native code...)
+          }
+        }
+      } catch (IOException | RuntimeException e) {
+        fatal("could not report the result of " + invocation.requestId(), e);
+      }
+    }
+  }
+
+  /** Points {@code LambdaRuntime.getLogger()} at this runtime's logger, as Lambda's runtime does. */
+  private static void installStaticLogger(LambdaLogger logger) {
+    try {
+      Field field = Class.forName("com.amazonaws.services.lambda.runtime.LambdaRuntime").getDeclaredField("logger");
+      field.setAccessible(true);
+      field.set(null, logger);
+    } catch (ReflectiveOperationException | RuntimeException | LinkageError ignored) {
+      // an aws-lambda-java-core without that field: its default logger writes to stdout as well
+    }
+  }
+
+  private static void fatal(String what, Throwable t) {
+    System.err.print("kiln runtime: " + what + ": " + t + "\n");
+    System.err.flush();
+    System.exit(2);
+  }
+
+  static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,257 @@
+package dev.kiln.worker;
+
+import dev.kiln.core.FunctionVersion;
+import dev.kiln.runtimes.RuntimeCatalog;
+import dev.kiln.sandbox.Launch;
+import dev.kiln.sandbox.SandboxBackend;
+import dev.kiln.sandbox.SandboxLimits;
+import dev.kiln.sandbox.SandboxPool;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs invocations in execution environments, reusing an idle environment of the same function
+ * configuration when there is one and creating one otherwise. Idle environments are frozen after a
+ * short while and retired after the keep-alive. This is the one place that decides reuse,
+ * freezing and retirement.
+ */
+public final class Worker implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(Worker.class);
+  /** Enough processes for any runtime's threads, few enough to stop a fork bomb. */
+  static final int MAX_PIDS = 1024;
+
+  private final WorkerSettings settings;
+  private final SandboxBackend backend;
+  private final SandboxPool sandboxes;
+  private final RuntimeCatalog runtimes;
+  private final CodeCache codeCache;
+  private final InvocationLogSink logs;
+  private final WorkerStats stats = new WorkerStats();
+  private final Map<FunctionKey, ConcurrentLinkedDeque<Environment>> idle = new ConcurrentHashMap<>();
+  private final Thread maintenance;
+  /** The current configuration of each function version, so superseded environments are not reused. */
+  private final Map<String, FunctionKey> latestKeys = new ConcurrentHashMap<>();
+  /** At most this many replacement environments are initialized ahead of an update. */
+  static final int MAX_UPDATE_PREWARM = 8;
+  private volatile boolean closed;
+
+  public Worker(WorkerSettings settings, SandboxBackend backend, RuntimeCatalog runtimes, CodeCache codeCache,
+      InvocationLogSink logs) {
+    this.logs = logs;
+    this.settings = settings;
+    this.backend = backend;
+    this.runtimes = runtimes;
+    this.codeCache = codeCache;
+    this.sandboxes = new SandboxPool(backend, new SandboxLimits(128, 512, MAX_PIDS, false),
+        settings.prewarmedSandboxes());
+    this.maintenance = Thread.ofVirtual().name("worker-maintenance").start(this::maintain);
+  }
+
+  public WorkerStats stats() {
+    return stats;
+  }
+
+  public String sandboxBackend() {
+    return backend.name();
+  }
+
+  /** Whether Kiln can run this runtime at all. */
+  public boolean supports(String runtime) {
+    return runtimes.supported().contains(runtime);
+  }
+
+  /**
+   * Readies a version that was just created or changed: extracts its code and, when warm
+   * environments of an earlier configuration of the same version exist, initializes as many
+   * replacements first, so an update causes no burst of cold starts. Called before the version is
+   * reported Successful; {@link #retireSuperseded} follows.
+   */
+  public void prepare(FunctionVersion version) throws InterruptedException {
+    codeCache.directory(version.code());
+    var key = FunctionKey.of(version);
+    latestKeys.put(versionId(key), key);
+    long warmOld = idle.entrySet().stream()
+        .filter(e -> !e.getKey().equals(key) && versionId(e.getKey()).equals(versionId(key)))
+        .mapToLong(e -> e.getValue().size())
+        .sum();
+    int replacements = (int) Math.min(warmOld, MAX_UPDATE_PREWARM);
+    if (replacements == 0 || !supports(version.runtime())) {
+      return;
+    }
+    var starting = new java.util.ArrayList<Environment>();
+    for (int i = 0; i < replacements; i++) {
+      try {
+        starting.add(create(key, version));
+      } catch (RuntimeException e) {
+        log.debug("pre-warming {} failed: {}", version.functionName(), e.toString());
+        break;
+      }
+    }
+    for (var environment : starting) {
+      if (environment.awaitReady()) {
+        environment.markPrewarmed();
+        idle.computeIfAbsent(key, k -> new ConcurrentLinkedDeque<>()).offerFirst(environment);
+      } else {
+        environment.retire();
+      }
+    }
+  }
+
+  /** Retires idle environments of configurations older than the version's current one. */
+  public void retireSuperseded(FunctionVersion version) {
+    var key = FunctionKey.of(version);
+    latestKeys.put(versionId(key), key);
+    for (var entry : idle.entrySet()) {
+      if (!entry.getKey().equals(key) && versionId(entry.getKey()).equals(versionId(key))) {
+        var deque = entry.getValue();
+        for (var environment = deque.pollFirst(); environment != null; environment = deque.pollFirst()) {
+          environment.retire();
+        }
+      }
+    }
+  }
+
+  /** Runs one invocation to completion; function failures are results, not exceptions. */
+  public InvocationResult invoke(InvocationRequest request) throws InterruptedException {
+    var version = request.version();
+    var key = FunctionKey.of(version);
+    var environment = takeIdle(key);
+    if (environment == null && version.lastUpdateStatus() == dev.kiln.core.LastUpdateStatus.InProgress) {
+      // While an update is being applied, the previous configuration's warm environments keep serving.
+      environment = takeIdleOfEarlierConfiguration(key);
+    }
+    if (environment == null) {
+      stats.coldStarts.increment();
+      try {
+        environment = create(key, version);
+      } catch (EntrypointMissing e) {
+        return new InvocationResult(e.errorDocument, "Unhandled", null, version.version(), 0, null);
+      }
+    } else {
+      stats.warmStarts.increment();
+    }
+    var result = environment.run(request);
+    var latest = latestKeys.get(versionId(environment.key));
+    boolean superseded = latest != null && !latest.equals(environment.key)
+        && version.lastUpdateStatus() != dev.kiln.core.LastUpdateStatus.InProgress;
+    if (environment.reusable() && !closed && !superseded) {
+      idle.computeIfAbsent(environment.key, k -> new ConcurrentLinkedDeque<>()).offerFirst(environment);
+    } else if (environment.reusable()) {
+      environment.retire();
+    }
+    return result;
+  }
+
+  private Environment takeIdleOfEarlierConfiguration(FunctionKey key) {
+    for (var entry : idle.entrySet()) {
+      if (!entry.getKey().equals(key) && versionId(entry.getKey()).equals(versionId(key))) {
+        var environment = takeIdle(entry.getKey());
+        if (environment != null) {
+          return environment;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Function version identity without the configuration fingerprint. */
+  private static String versionId(FunctionKey key) {
+    return key.account() + ":" + key.functionName() + ":" + key.version();
+  }
+
+  private Environment takeIdle(FunctionKey key) {
+    var deque = idle.get(key);
+    if (deque == null) {
+      return null;
+    }
+    for (var environment = deque.pollFirst(); environment != null; environment = deque.pollFirst()) {
+      environment.thaw();
+      if (environment.reusable()) {
+        return environment;
+      }
+    }
+    return null;
+  }
+
+  private Environment create(FunctionKey key, FunctionVersion version) {
+    var command = runtimes.command(version.runtime(), version.handler())
+        .orElseThrow(() -> new IllegalStateException("runtime " + version.runtime() + " is not supported"));
+    var codeDir = codeCache.directory(version.code());
+    var entrypoint = command.command().getFirst();
+    if (entrypoint.startsWith("/var/task/")) {
+      var file = codeDir.resolve(entrypoint.substring("/var/task/".length()));
+      if (!Files.isRegularFile(file) || !Files.isExecutable(file)) {
+        throw new EntrypointMissing(entrypoint);
+      }
+    }
+    var sandbox = sandboxes.take(new SandboxLimits(version.memorySize(), version.ephemeralStorageSize(), MAX_PIDS,
+        false));
+    var environment = new Environment(key, version, sandbox, stats, logs);
+    var variables = LambdaVariables.forVersion(version, settings.region(), sandbox.runtimeApiAddress(),
+        LambdaVariables.logStreamName(version.version()), "on-demand", command.extraEnvironment());
+    try {
+      environment.start(new Launch(command.command(), variables, codeDir, version.memorySize()));
+    } catch (IOException | RuntimeException e) {
+      environment.retire();
+      throw new IllegalStateException("could not start an environment for " + version.functionName(), e);
+    }
+    return environment;
+  }
+
+  private void maintain() {
+    while (!closed) {
+      try {
+        Thread.sleep(250);
+      } catch (InterruptedException e) {
+        return;
+      }
+      long now = System.nanoTime();
+      for (var deque : idle.values()) {
+        for (var environment : deque) {
+          long idleNanos = now - environment.idleSinceNanos;
+          if (idleNanos > settings.keepAlive().toNanos()) {
+            if (deque.remove(environment)) {
+              environment.retire();
+            }
+          } else if (idleNanos > settings.freezeAfter().toNanos()
+              && environment.state() == EnvironmentState.IDLE && deque.remove(environment)) {
+            // Owned now: nobody can take it between the freeze and its return to the pool.
+            environment.freeze();
+            deque.offerLast(environment);
+          }
+        }
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    maintenance.interrupt();
+    for (var deque : idle.values()) {
+      for (var environment = deque.pollFirst(); environment != null; environment = deque.pollFirst()) {
+        environment.retire();
+      }
+    }
+    sandboxes.close();
+    backend.close();
+    log.debug("worker closed");
+  }
+
+  /** A provided runtime whose package has no executable bootstrap: Lambda's Runtime.InvalidEntrypoint. */
+  private static final class EntrypointMissing extends RuntimeException {
+    final byte[] errorDocument;
+
+    EntrypointMissing(String entrypoint) {
+      super(entrypoint, null, false, false);
+      this.errorDocument = ("{\"errorType\":\"Runtime.InvalidEntrypoint\",\"errorMessage\":\"RequestId: Error: "
+          + "Couldn't find valid bootstrap(s): [" + entrypoint + "]\"}").getBytes(StandardCharsets.UTF_8);
+    }
+  }
+}

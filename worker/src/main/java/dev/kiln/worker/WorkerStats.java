@@ -1,0 +1,47 @@
+package dev.kiln.worker;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/** Counters of environment transitions and invocations, for logs, tests and metrics. */
+public final class WorkerStats {
+  private final Map<EnvironmentState, AtomicLong> current = new EnumMap<>(EnvironmentState.class);
+  private final Map<EnvironmentState, LongAdder> entered = new EnumMap<>(EnvironmentState.class);
+  final LongAdder coldStarts = new LongAdder();
+  final LongAdder warmStarts = new LongAdder();
+
+  WorkerStats() {
+    for (var state : EnvironmentState.values()) {
+      current.put(state, new AtomicLong());
+      entered.put(state, new LongAdder());
+    }
+  }
+
+  void transition(EnvironmentState from, EnvironmentState to) {
+    if (from != null) {
+      current.get(from).decrementAndGet();
+    }
+    current.get(to).incrementAndGet();
+    entered.get(to).increment();
+  }
+
+  /** Environments in {@code state} right now. */
+  public long inState(EnvironmentState state) {
+    return current.get(state).get();
+  }
+
+  /** How many times any environment entered {@code state}. */
+  public long entered(EnvironmentState state) {
+    return entered.get(state).sum();
+  }
+
+  public long coldStarts() {
+    return coldStarts.sum();
+  }
+
+  public long warmStarts() {
+    return warmStarts.sum();
+  }
+}

@@ -195,6 +195,12 @@ public final class ApiServer implements AutoCloseable {
         res.header("Content-Type", bytes.contentType());
         res.send(bytes.bytes());
       }
+      case ApiReply.Body.Writer writer -> {
+        res.header("Content-Type", writer.contentType());
+        try (var out = res.outputStream()) {
+          writer.writer().writeTo(out);
+        }
+      }
       case ApiReply.Body.Stream stream -> {
         res.header("Content-Type", stream.contentType());
         try (var in = stream.in(); var out = res.outputStream()) {

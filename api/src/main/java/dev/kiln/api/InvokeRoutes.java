@@ -10,6 +10,7 @@ import dev.kiln.core.FunctionRef;
 import dev.kiln.core.KilnException;
 import dev.kiln.invoke.Invoker;
 import dev.kiln.worker.InvocationRequest;
+import dev.kiln.worker.ResponseStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -35,6 +36,85 @@ final class InvokeRoutes {
 
   void register(Router router) {
     router.addOpaque("POST", "/2015-03-31/functions/{FunctionName}/invocations", this::invoke);
+    router.addOpaque("POST", "/2021-11-15/functions/{FunctionName}/response-streaming-invocations",
+        this::invokeWithResponseStream);
+  }
+
+  /**
+   * InvokeWithResponseStream: the response travels as event-stream PayloadChunk events while the
+   * function produces it, then one InvokeComplete event carries any error and the log tail.
+   */
+  private ApiReply invokeWithResponseStream(ApiCall call) {
+    var type = call.header("x-amz-invocation-type").orElse("RequestResponse");
+    if (!type.equals("RequestResponse") && !type.equals("DryRun")) {
+      throw KilnException.invalid("1 validation error detected: Value '" + type + "' at 'invocationType' failed to "
+          + "satisfy constraint: Member must satisfy enum value set: [RequestResponse, DryRun]");
+    }
+    var logType = logType(call);
+    var payload = payload(call, MAX_SYNC_PAYLOAD);
+    var clientContext = clientContext(call);
+    var ref = FunctionRef.parse(call.path("FunctionName"), call.queryParam("Qualifier").orElse(null));
+    var version = control.resolveForInvoke(call.account(), ref, ThreadLocalRandom.current().nextDouble());
+    invoker.checkRunnable(version.runtime());
+    var headers = new LinkedHashMap<String, String>();
+    headers.put("X-Amz-Executed-Version", version.version());
+    if (type.equals("DryRun")) {
+      return new ApiReply(204, headers, new ApiReply.Body.None());
+    }
+    var invokedArn = control.arn(call.account(), ref.name(), ref.qualifier().orElse(null));
+    return new ApiReply(200, headers, new ApiReply.Body.Writer("application/vnd.amazon.eventstream", out -> {
+      var clientGone = new boolean[1];
+      ResponseStream stream = chunk -> {
+        if (clientGone[0]) {
+          return;
+        }
+        try {
+          EventStream.writeEvent(out, "PayloadChunk", "application/octet-stream", chunk);
+        } catch (java.io.IOException e) {
+          // The caller hung up; the function still runs to its end, as on Lambda.
+          clientGone[0] = true;
+        }
+      };
+      var request = new InvocationRequest(UUID.randomUUID().toString(), version, invokedArn, payload, clientContext,
+          logType.equals("Tail"), stream);
+      var result = invoker.invoke(request);
+      if (clientGone[0]) {
+        return;
+      }
+      var complete = new LinkedHashMap<String, Object>();
+      if (result.functionError() == null) {
+        if (result.payload().length > 0) {
+          EventStream.writeEvent(out, "PayloadChunk", "application/octet-stream", result.payload());
+        }
+      } else {
+        var error = errorFields(result.payload());
+        complete.put("ErrorCode", error[0]);
+        complete.put("ErrorDetails", error[1]);
+      }
+      if (result.logTail() != null) {
+        complete.put("LogResult", Base64.getEncoder().encodeToString(result.logTail().getBytes(StandardCharsets.UTF_8)));
+      }
+      EventStream.writeEvent(out, "InvokeComplete", "application/json", Json.write(complete));
+    }));
+  }
+
+  /** errorType and errorMessage of a runtime's error document, as InvokeComplete reports them. */
+  private static String[] errorFields(byte[] errorDocument) {
+    try {
+      var node = Json.MAPPER.readTree(errorDocument);
+      return new String[] {node.path("errorType").asString("Unhandled"), node.path("errorMessage").asString("")};
+    } catch (JacksonException e) {
+      return new String[] {"Unhandled", new String(errorDocument, StandardCharsets.UTF_8)};
+    }
+  }
+
+  private static String logType(ApiCall call) {
+    var logType = call.header("x-amz-log-type").orElse("None");
+    if (!logType.equals("None") && !logType.equals("Tail")) {
+      throw KilnException.invalid("1 validation error detected: Value '" + logType + "' at 'logType' failed to "
+          + "satisfy constraint: Member must satisfy enum value set: [None, Tail]");
+    }
+    return logType;
   }
 
   private ApiReply invoke(ApiCall call) {
@@ -43,11 +123,7 @@ final class InvokeRoutes {
       throw KilnException.invalid("1 validation error detected: Value '" + type + "' at 'invocationType' failed to "
           + "satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]");
     }
-    var logType = call.header("x-amz-log-type").orElse("None");
-    if (!logType.equals("None") && !logType.equals("Tail")) {
-      throw KilnException.invalid("1 validation error detected: Value '" + logType + "' at 'logType' failed to "
-          + "satisfy constraint: Member must satisfy enum value set: [None, Tail]");
-    }
+    var logType = logType(call);
     var payload = payload(call, type.equals("Event") ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD);
     var clientContext = clientContext(call);
     var ref = FunctionRef.parse(call.path("FunctionName"), call.queryParam("Qualifier").orElse(null));

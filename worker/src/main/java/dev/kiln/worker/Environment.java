@@ -44,6 +44,8 @@ final class Environment implements RuntimeApiHandler {
   private final InvocationLogSink logs;
   private volatile Pending current;
   private volatile Outcome initFailure;
+  /** The invocation whose log receives output lines: set when it starts, cleared once its log is written. */
+  private volatile Pending logTarget;
   private volatile RuntimeApiServer api;
   private volatile long launchedNanos;
   private volatile Double initDurationMs;
@@ -108,6 +110,7 @@ final class Environment implements RuntimeApiHandler {
           "RequestId: " + request.requestId() + " Error: Runtime exited without providing a reason", null), cold);
     }
     current = pending;
+    logTarget = pending;
     handoff.put(pending);
     long timeoutMs = version.timeout() * 1000L;
     Outcome outcome;
@@ -124,9 +127,6 @@ final class Environment implements RuntimeApiHandler {
       outcome = pending.outcome.join();
     } catch (ExecutionException e) {
       throw new IllegalStateException("invocation outcome failed", e);
-    }
-    if (request.tailLogs()) {
-      awaitQuietOutput();
     }
     current = null;
     return finish(pending, outcome, cold);
@@ -146,9 +146,25 @@ final class Environment implements RuntimeApiHandler {
     if (cold) {
       initReported = true;
     }
-    var lines = logLines(pending, outcome, durationMs, init);
-    logs.write(version, request.requestId(), lines);
-    String logTail = request.tailLogs() ? tail(lines) : null;
+    String logTail = null;
+    if (request.tailLogs()) {
+      // The caller wants the log in the response: wait for the last lines now.
+      awaitQuietOutputUninterruptibly(1);
+      var lines = logLines(pending, outcome, durationMs, init);
+      logTarget = null;
+      logs.write(version, request.requestId(), lines);
+      logTail = tail(lines);
+    } else {
+      // Lines printed just before the response may still be in the pipe: collect them off the request path.
+      Thread.ofVirtual().start(() -> {
+        awaitQuietOutputUninterruptibly(10);
+        var lines = logLines(pending, outcome, durationMs, init);
+        if (logTarget == pending) {
+          logTarget = null;
+        }
+        logs.write(version, request.requestId(), lines);
+      });
+    }
     return switch (outcome) {
       case Outcome.Response response -> {
         idleAfterUse();
@@ -351,19 +367,25 @@ final class Environment implements RuntimeApiHandler {
 
   /**
    * Lines the runtime printed just before it answered may still sit in the pipe; give the reader a
-   * moment (at most 20 ms) until output has been quiet for 2 ms, so the log tail is complete.
+   * moment (at most 20 ms more) until output has been quiet for 2 ms, so the log is complete.
    */
-  private void awaitQuietOutput() throws InterruptedException {
+  private void awaitQuietOutputUninterruptibly(long minimumMs) {
     long until = System.nanoTime() + 20_000_000;
-    while (System.nanoTime() - lastOutputNanos < 2_000_000 && System.nanoTime() < until) {
-      Thread.sleep(1);
+    try {
+      // The pipe reader may not have woken yet, so quiet output alone does not prove the pipe is empty.
+      Thread.sleep(minimumMs);
+      while (System.nanoTime() - lastOutputNanos < 2_000_000 && System.nanoTime() < until) {
+        Thread.sleep(1);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
   private void onOutput(String line) {
     lastOutputNanos = System.nanoTime();
-    var pending = current;
-    if (pending != null && !pending.outcome.isDone()) {
+    var pending = logTarget;
+    if (pending != null) {
       pending.appendLog(line);
     } else {
       synchronized (initLog) {

@@ -15,6 +15,15 @@ public record ApiReply(int status, Map<String, String> headers, Body body) {
     record Bytes(String contentType, byte[] bytes) implements Body {}
 
     record Stream(String contentType, InputStream in) implements Body {}
+
+    /** A body produced while it is sent, flushed as it goes (response streaming). */
+    record Writer(String contentType, BodyWriter writer) implements Body {}
+  }
+
+  /** Writes a streamed body to the client as it is produced. */
+  @FunctionalInterface
+  public interface BodyWriter {
+    void writeTo(java.io.OutputStream out) throws java.io.IOException;
   }
 
   public static ApiReply json(int status, Object document) {

@@ -59,16 +59,20 @@ public final class KilnNode implements AutoCloseable {
     Files.createDirectories(data);
     var clock = Clock.systemUTC();
     var resources = new ArrayList<AutoCloseable>();
+    var phases = new StartupPhases();
     try {
       var store = Stores.open(config.store());
       resources.add(store);
+      phases.done("store");
       var codeStore = new CodeStore(data.resolve("code"));
       var logStore = new LogStore(data.resolve("logs"));
       var codeCache = new CodeCache(data.resolve("cache").resolve("code"), sha -> codeStore.file(sha)
           .orElseThrow(() -> new IllegalStateException("code package " + sha + " is missing from the code store")));
 
       var runtimes = RuntimeCatalog.install(data.resolve("runtime"));
+      phases.done("runtimes");
       var backend = SandboxBackends.detect(data.resolve("sandboxes"), data.resolve("runtime"));
+      phases.done("sandbox backend");
       var worker = new Worker(new WorkerSettings(config.region().name(), config.keepAlive(), Duration.ofSeconds(1),
           config.prewarmedSandboxes()), backend, runtimes, codeCache,
           (version, requestId, lines) -> logStore.append(version.account(), version.functionName(), requestId,
@@ -76,6 +80,7 @@ public final class KilnNode implements AutoCloseable {
       resources.add(worker);
       var invoker = new Invoker(worker);
       resources.add(invoker);
+      phases.done("worker");
 
       // Pending / InProgress mean "being prepared": code extracted, replacement environments warmed.
       var activation = new BackgroundActivation(worker);
@@ -88,6 +93,7 @@ public final class KilnNode implements AutoCloseable {
       var verifier = new SigV4Verifier(AccountBootstrap.lookup(store, config.devCredentials()), clock);
       Authenticator authenticator = call -> verifier.verify(SignedRequest.withBody(
           call.method(), call.rawPath(), call.rawQuery(), call.headersIgnoringCase(), call.body()));
+      phases.done("credentials");
       var settings = new ApiSettings(config.host(), config.port(), AccountBootstrap.codeLinkKey(data),
           config.accountConcurrency());
       var api = ApiServer.start(settings, authenticator, List.of(
@@ -95,10 +101,12 @@ public final class KilnNode implements AutoCloseable {
           ApiServer.invoke(control, invoker),
           ApiServer.logs(control, logStore)));
       resources.add(api);
+      phases.done("http");
 
       // Changes accepted before a crash but not yet activated finish now.
       control.versionsAwaitingActivation().forEach(activation::activate);
-      log.info("node started store={} sandboxes={} port={}", store.describe(), backend.name(), api.port());
+      log.info("node started store={} sandboxes={} port={} phases={}", store.describe(), backend.name(), api.port(),
+          phases);
       return new KilnNode(resources, api, store, credential, backend.name());
     } catch (RuntimeException | IOException e) {
       closeAll(resources);
@@ -125,6 +133,23 @@ public final class KilnNode implements AutoCloseable {
   @Override
   public void close() {
     closeAll(resources);
+  }
+
+  /** Milliseconds each start-up phase took, for the start-up log line. */
+  private static final class StartupPhases {
+    private final StringBuilder text = new StringBuilder();
+    private long last = System.nanoTime();
+
+    void done(String phase) {
+      long now = System.nanoTime();
+      text.append(text.isEmpty() ? "" : ",").append(phase).append('=').append((now - last) / 1_000_000).append("ms");
+      last = now;
+    }
+
+    @Override
+    public String toString() {
+      return text.toString();
+    }
   }
 
   private static void closeAll(List<AutoCloseable> resources) {

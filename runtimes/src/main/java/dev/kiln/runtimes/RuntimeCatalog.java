@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URL;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystem;
 import java.nio.file.FileSystems;
@@ -14,7 +15,10 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.Collections;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +26,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -35,7 +40,8 @@ import java.util.stream.Stream;
  * <pre>
  * nodejs20.x, nodejs22.x        /usr/bin/node /var/runtime/node/bootstrap.js
  * python3.11, 3.12, 3.13        /usr/bin/python3 -S -B -u /var/runtime/python/bootstrap.py
- * java21, java25                &lt;java.home&gt;/bin/java -XX:Flags=/var/runtime/java/jvm.flags ... -cp /var/runtime/java/... dev.kiln.runtime.java.Bootstrap
+ * java21, java25                &lt;java.home&gt;/bin/java -XX:Flags=/var/runtime/java/jvm.flags ...
+ *                               [-XX:AOTCache=/var/runtime/java/kiln-runtime.aot] -cp /var/runtime/java/... dev.kiln.runtime.java.Bootstrap
  * provided, provided.al2023     /var/task/bootstrap
  * </pre>
  *
@@ -55,6 +61,11 @@ public final class RuntimeCatalog {
   private static final String RESOURCE_ROOT = "dev/kiln/runtimes";
   private static final List<String> BOOTSTRAP_DIRS = List.of("node", "python", "java");
   private static final String RUNTIME_JAR = "kiln-runtime-java.jar";
+  /** The Java runtime's own JDK AOT cache, trained at install time (not a bundled file). */
+  private static final String AOT_CACHE = "kiln-runtime.aot";
+  private static final String AOT_STAMP = "kiln-runtime.aot.stamp";
+  /** Set to {@code false} to skip training the Java runtime's AOT cache. */
+  public static final String AOT_PROPERTY = "kiln.runtimes.java.aot";
 
   private static final Set<String> NODE_RUNTIMES = Set.of("nodejs20.x", "nodejs22.x");
   private static final Set<String> PYTHON_RUNTIMES = Set.of("python3.11", "python3.12", "python3.13");
@@ -62,14 +73,17 @@ public final class RuntimeCatalog {
   private static final Set<String> PROVIDED_RUNTIMES = Set.of("provided", "provided.al2023");
 
   private final Path runtimeDir;
-  private final String java;
+  private final String javaExecutable;
   private final String javaClassPath;
+  private final boolean javaAotCache;
   private final Set<String> supported;
 
-  private RuntimeCatalog(Path runtimeDir, String java, String javaClassPath, Set<String> supported) {
+  private RuntimeCatalog(Path runtimeDir, String javaExecutable, String javaClassPath, boolean javaAotCache,
+      Set<String> supported) {
     this.runtimeDir = runtimeDir;
-    this.java = java;
+    this.javaExecutable = javaExecutable;
     this.javaClassPath = javaClassPath;
+    this.javaAotCache = javaAotCache;
     this.supported = supported;
   }
 
@@ -111,11 +125,100 @@ public final class RuntimeCatalog {
     if (Files.isExecutable(Path.of(PYTHON)) && files.containsKey("python/bootstrap.py")) {
       supported.addAll(PYTHON_RUNTIMES);
     }
+    boolean aot = false;
     if (Files.isExecutable(javaExecutable) && jars.contains(RUNTIME_JAR)) {
       supported.addAll(JAVA_RUNTIMES);
+      if (!"false".equalsIgnoreCase(System.getProperty(AOT_PROPERTY))) {
+        aot = trainJavaAotCache(dir, javaExecutable, jars, files);
+      }
     }
-    return new RuntimeCatalog(dir, javaExecutable.toString(), classPath.toString(),
+    return new RuntimeCatalog(dir, javaExecutable.toString(), classPath.toString(), aot,
         Collections.unmodifiableSet(supported));
+  }
+
+  /**
+   * The JVM options of the Java runtime, the same for the AOT training run and for functions: defaults in a
+   * flags file rather than on the command line so that the function's JAVA_TOOL_OPTIONS overrides them (serial
+   * GC, C1 only, no perf data file, heap sized to the memory limit), and no warnings about native access or
+   * sun.misc.Unsafe from the function's libraries in its logs.
+   */
+  private static List<String> javaOptions(String runtimeDir) {
+    return List.of("-XX:Flags=" + runtimeDir + "/java/jvm.flags", "--enable-native-access=ALL-UNNAMED",
+        "--sun-misc-unsafe-memory-access=allow");
+  }
+
+  /**
+   * Trains a JDK AOT cache of the Java runtime's own classes (the bootstrap, Jackson, the JDK classes they use)
+   * with {@code Bootstrap --aot-training}, unless the one already there was made from the same files and JDK.
+   * The cache is valid in sandboxes too: the JVM accepts the same jars under another directory
+   * ({@code /var/runtime/java}) as long as sizes and modification times match, which a read-only bind mount
+   * keeps. Returns whether a cache is in place; a failure only costs start-up time, so it is not an error.
+   */
+  private static boolean trainJavaAotCache(Path dir, Path javaExecutable, List<String> jars,
+      Map<String, byte[]> files) {
+    Path javaDir = dir.resolve("java");
+    Path cache = javaDir.resolve(AOT_CACHE);
+    Path stampFile = javaDir.resolve(AOT_STAMP);
+    String stamp = aotStamp(javaExecutable, jars, files);
+    try {
+      if (Files.isRegularFile(cache) && Files.isRegularFile(stampFile)
+          && Files.readString(stampFile).equals(stamp)) {
+        return true;
+      }
+      Path output = javaDir.resolve(AOT_CACHE + "." + ProcessHandle.current().pid() + ".tmp");
+      List<String> command = new ArrayList<>();
+      command.add(javaExecutable.toString());
+      command.addAll(javaOptions(dir.toString()));
+      command.add("-XX:AOTCacheOutput=" + output);
+      command.add("-cp");
+      StringBuilder classPath = new StringBuilder();
+      for (String jar : jars) {
+        classPath.append(classPath.isEmpty() ? "" : ":").append(javaDir.resolve(jar));
+      }
+      command.add(classPath.toString());
+      command.add(JAVA_MAIN_CLASS);
+      command.add("--aot-training");
+      Process p = new ProcessBuilder(command).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      boolean done = p.waitFor(120, TimeUnit.SECONDS);
+      if (!done) {
+        p.destroyForcibly();
+      }
+      if (done && p.exitValue() == 0 && Files.isRegularFile(output)) {
+        setMode(output, "rw-r--r--");
+        Files.move(output, cache, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Files.writeString(stampFile, stamp);
+        setMode(stampFile, "rw-r--r--");
+        return true;
+      }
+      Files.deleteIfExists(output);
+      Files.deleteIfExists(Path.of(output + ".config"));
+      return false;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private static String aotStamp(Path javaExecutable, List<String> jars, Map<String, byte[]> files) {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      digest.update(javaExecutable.toRealPath().toString().getBytes(StandardCharsets.UTF_8));
+      Path release = javaExecutable.getParent().getParent().resolve("release");
+      if (Files.isRegularFile(release)) {
+        digest.update(Files.readAllBytes(release));
+      }
+      for (String jar : jars) {
+        digest.update(jar.getBytes(StandardCharsets.UTF_8));
+        digest.update(files.get("java/" + jar));
+      }
+      digest.update(files.getOrDefault("java/jvm.flags", new byte[0]));
+      return HexFormat.of().formatHex(digest.digest());
+    } catch (IOException | NoSuchAlgorithmException e) {
+      return "unknown";
+    }
   }
 
   /** The host directory the runtimes were installed into (mounted at {@code /var/runtime}). */
@@ -158,11 +261,14 @@ public final class RuntimeCatalog {
         // the function's code; -u: unbuffered output, so logs reach the platform as they are written.
         command = List.of(PYTHON, "-S", "-B", "-u", SANDBOX_RUNTIME_DIR + "/python/bootstrap.py");
       } else {
-        // JVM defaults in a flags file rather than on the command line, so that JAVA_TOOL_OPTIONS of the
-        // function overrides them (serial GC, C1 only, no perf data file, heap sized to the memory limit).
-        command = List.of(java, "-XX:Flags=" + SANDBOX_RUNTIME_DIR + "/java/jvm.flags",
-            "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-            "-cp", javaClassPath, JAVA_MAIN_CLASS);
+        List<String> args = new ArrayList<>();
+        args.add(javaExecutable);
+        args.addAll(javaOptions(SANDBOX_RUNTIME_DIR));
+        if (javaAotCache) {
+          args.add("-XX:AOTCache=" + SANDBOX_RUNTIME_DIR + "/java/" + AOT_CACHE);
+        }
+        args.addAll(List.of("-cp", javaClassPath, JAVA_MAIN_CLASS));
+        command = List.copyOf(args);
       }
     }
     if (handler != null) {
@@ -242,7 +348,9 @@ public final class RuntimeCatalog {
       }
       try (DirectoryStream<Path> entries = Files.newDirectoryStream(subDir)) {
         for (Path p : entries) {
-          if (Files.isRegularFile(p) && !files.containsKey(sub + "/" + p.getFileName())) {
+          String name = p.getFileName().toString();
+          boolean generated = name.equals(AOT_CACHE) || name.equals(AOT_STAMP);
+          if (Files.isRegularFile(p) && !generated && !files.containsKey(sub + "/" + name)) {
             Files.deleteIfExists(p);
           }
         }

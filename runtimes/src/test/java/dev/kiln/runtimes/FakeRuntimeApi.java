@@ -75,6 +75,12 @@ final class FakeRuntimeApi implements AutoCloseable {
   private final AtomicInteger connections = new AtomicInteger();
   private final Map<Object, Boolean> seenConnections = new ConcurrentHashMap<>();
 
+  static {
+    // Kiln's own server answers with TCP_NODELAY; the JDK server does not by default, and Nagle's algorithm
+    // then holds a response body back behind its headers for a client that does not acknowledge at once.
+    System.setProperty("sun.net.httpserver.nodelay", "true");
+  }
+
   private FakeRuntimeApi() throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
     server.setExecutor(executor);

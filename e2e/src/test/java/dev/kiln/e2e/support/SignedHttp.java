@@ -61,6 +61,22 @@ public final class SignedHttp {
    */
   public Response send(
       String method, String pathAndQuery, byte[] signedBody, byte[] sentBody, Clock clock) {
+    return send(method, pathAndQuery, signedBody, sentBody, clock, Map.of());
+  }
+
+  /** Sends a request signed now with extra headers (signed too), e.g. X-Amz-Invocation-Type. */
+  public Response send(String method, String pathAndQuery, String jsonBody, Map<String, String> headers) {
+    byte[] body = jsonBody == null ? null : jsonBody.getBytes(StandardCharsets.UTF_8);
+    return send(method, pathAndQuery, body, body, Clock.systemUTC(), headers);
+  }
+
+  private Response send(
+      String method,
+      String pathAndQuery,
+      byte[] signedBody,
+      byte[] sentBody,
+      Clock clock,
+      Map<String, String> headers) {
     SdkHttpRequest.Builder request =
         SdkHttpRequest.builder()
             .method(SdkHttpMethod.fromValue(method))
@@ -68,6 +84,7 @@ public final class SignedHttp {
     if (signedBody != null) {
       request.putHeader("Content-Type", "application/json");
     }
+    headers.forEach(request::putHeader);
     SignedRequest signed =
         AwsV4HttpSigner.create()
             .sign(

@@ -4,7 +4,6 @@ import com.amazonaws.services.lambda.runtime.LambdaLogger;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.reflect.Field;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Entry point of the Java runtime inside a sandbox:
@@ -19,7 +18,11 @@ public final class Bootstrap {
 
   private Bootstrap() {}
 
-  public static void main(String[] args) {
+  public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("--aot-training")) {
+      AotTraining.run();
+      return;
+    }
     FunctionEnvironment env = FunctionEnvironment.from(System.getenv());
     RuntimeApiClient api = new RuntimeApiClient(env.runtimeApi());
     String handlerName = env.handler() != null && !env.handler().isBlank() ? env.handler()
@@ -29,8 +32,7 @@ public final class Bootstrap {
 
     FunctionHandler handler;
     try {
-      ClassLoader functionLoader =
-          FunctionClassLoader.forTaskRoot(env.taskRoot(), "/opt/java", Bootstrap.class.getClassLoader());
+      ClassLoader functionLoader = functionLoader(env.taskRoot());
       Thread.currentThread().setContextClassLoader(functionLoader);
       installStaticLogger(logger);
       handler = HandlerLoader.load(handlerName, functionLoader, new Serialization(functionLoader));
@@ -95,6 +97,22 @@ public final class Bootstrap {
     }
   }
 
+  /**
+   * The function's class loader: normally a {@link FunctionClassLoader} over the task root. When the command put
+   * the function's code on the JVM class path itself (an entry at or under the task root), the application
+   * class loader serves it instead, which is what lets a per-function JDK AOT cache include the function's
+   * classes (the cache only holds classes of the built-in class loaders).
+   */
+  static ClassLoader functionLoader(String taskRoot) {
+    String root = taskRoot.endsWith("/") ? taskRoot.substring(0, taskRoot.length() - 1) : taskRoot;
+    for (String entry : System.getProperty("java.class.path", "").split(java.io.File.pathSeparator)) {
+      if (entry.equals(root) || entry.startsWith(root + "/")) {
+        return ClassLoader.getSystemClassLoader();
+      }
+    }
+    return FunctionClassLoader.forTaskRoot(taskRoot, "/opt/java", Bootstrap.class.getClassLoader());
+  }
+
   /** Points {@code LambdaRuntime.getLogger()} at this runtime's logger, as Lambda's runtime does. */
   private static void installStaticLogger(LambdaLogger logger) {
     try {
@@ -110,9 +128,5 @@ public final class Bootstrap {
     System.err.print("kiln runtime: " + what + ": " + t + "\n");
     System.err.flush();
     System.exit(2);
-  }
-
-  static byte[] utf8(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
   }
 }

@@ -32,7 +32,8 @@ final class FunctionClassLoader extends URLClassLoader {
   private final ClassLoader runtimeLoader;
 
   FunctionClassLoader(URL[] urls, ClassLoader runtimeLoader) {
-    super("kiln-function", urls, ClassLoader.getPlatformClassLoader());
+    // unnamed: a named loader would prefix every stack frame of the function with "name//"
+    super(urls, ClassLoader.getPlatformClassLoader());
     this.runtimeLoader = runtimeLoader;
   }
 

@@ -7,6 +7,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
 import java.lang.reflect.Type;
 import java.util.ArrayList;
+import java.util.Date;
 import java.util.List;
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.JsonParser;
@@ -56,6 +57,9 @@ final class JacksonSupport {
         .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
         .changeDefaultPropertyInclusion(JacksonSupport::nonNull)
         .annotationIntrospector(new LenientNames());
+    SimpleModule dates = new SimpleModule("kiln-event-dates");
+    dates.addDeserializer(Date.class, new EventDateDeserializer());
+    builder.addModule(dates);
     SimpleModule joda = jodaModule(functionLoader);
     if (joda != null) {
       builder.addModule(joda);
@@ -156,6 +160,47 @@ final class JacksonSupport {
         }
       }
       return b == null ? null : b.toString();
+    }
+  }
+
+  // ------------------------------------------------------------------------------------- dates
+
+  /**
+   * Event sources write instants as epoch seconds (Kinesis {@code approximateArrivalTimestamp: 1545084650.987},
+   * DynamoDB Streams {@code ApproximateCreationDateTime: 1479499740}); Jackson reads numbers as epoch millis.
+   * Numbers with a fraction, and integers too small to be a millisecond timestamp after 1973 (below 10^11),
+   * are taken as seconds; other numbers as millis; text as Jackson parses dates.
+   */
+  static Date epochDate(double value, boolean fractional) {
+    boolean seconds = fractional || Math.abs(value) < 1e11;
+    return new Date(seconds ? Math.round(value * 1000) : (long) value);
+  }
+
+  private static final class EventDateDeserializer extends ValueDeserializer<Date> {
+    @Override
+    public Date deserialize(JsonParser p, DeserializationContext ctxt) {
+      JsonToken t = p.currentToken();
+      if (t == JsonToken.VALUE_NUMBER_INT) {
+        return epochDate(p.getLongValue(), false);
+      }
+      if (t == JsonToken.VALUE_NUMBER_FLOAT) {
+        return epochDate(p.getDoubleValue(), true);
+      }
+      String text = p.getValueAsString();
+      if (text == null || text.isBlank()) {
+        return null;
+      }
+      text = text.trim();
+      try {
+        return text.indexOf('.') >= 0 ? epochDate(Double.parseDouble(text), true)
+            : epochDate(Long.parseLong(text), false);
+      } catch (NumberFormatException notANumber) {
+        try {
+          return ctxt.parseDate(text);
+        } catch (IllegalArgumentException e) {
+          return (Date) ctxt.handleWeirdStringValue(Date.class, text, "not a date: %s", e.getMessage());
+        }
+      }
     }
   }
 

@@ -1,0 +1,599 @@
+package dev.kiln.bench;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import software.amazon.awssdk.services.lambda.LambdaClient;
+
+/**
+ * Starts the built Kiln server and a plain Node.js HTTP hello server side by side, creates no-op
+ * Node, Python and Java functions, and prints warm invoke latency and throughput (concurrency 1 and
+ * N), cold-start latency and Init Duration per runtime, next to the baseline and DESIGN.md's
+ * targets. A program that prints figures, never a test.
+ */
+@Command(name = "kiln-bench", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Measures Kiln's invoke latency, throughput and cold starts against a plain HTTP baseline.")
+public final class InvokeBench implements Callable<Integer> {
+  static final String ACCESS_KEY = "test";
+  static final String SECRET_KEY = "test";
+  static final String REGION = "us-east-1";
+
+  @Option(names = "--quick", description = "Fewer and shorter samples (about a minute in all).")
+  boolean quick;
+
+  @Option(names = "--runtimes", split = ",", defaultValue = "node,python,java",
+      description = "Runtimes to measure, of node, python, java (default: ${DEFAULT-VALUE}).")
+  List<String> runtimes;
+
+  @Option(names = "--concurrency", defaultValue = "16", description = "Client threads of the concurrent run (default: ${DEFAULT-VALUE}).")
+  int concurrency;
+
+  @Option(names = "--client", defaultValue = "raw",
+      description = "Invoke client for the measurements: raw (blocking socket + SDK SigV4 signer), jdk (java.net.http"
+          + " + signer), sdk-url or sdk-apache5 (the SDK's LambdaClient) (default: ${DEFAULT-VALUE}).")
+  String client;
+
+  @Option(names = "--compare-clients", negatable = true,
+      description = "Measure every client against the baseline and Kiln first (default: on, off with --quick).")
+  Boolean compareClients;
+
+  @Option(names = "--warmup", description = "Warm-up seconds per load run (default 2, quick 1).")
+  Double warmupSeconds;
+
+  @Option(names = "--measure", description = "Measured seconds per load run (default 4, quick 1.5).")
+  Double measureSeconds;
+
+  @Option(names = "--cold-samples", description = "Cold starts per runtime (default 20, quick 6).")
+  Integer coldSamples;
+
+  @Option(names = "--cold-via", defaultValue = "create",
+      description = "How a cold start is forced: create (a new function per sample, deleted afterwards) or update"
+          + " (UpdateFunctionConfiguration with a new environment variable, then the first invoke) (default: ${DEFAULT-VALUE}).")
+  String coldVia;
+
+  @Option(names = "--cold-pause-ms", defaultValue = "100", description = "Pause before each cold start (default: ${DEFAULT-VALUE}).")
+  int coldPauseMs;
+
+  @Option(names = "--kiln-jar", description = "The server jar (default: cli/target/kiln.jar of this checkout).")
+  Path kilnJar;
+
+  @Option(names = "--server-jvm-arg", description = "Extra JVM option for the Kiln server (repeatable).")
+  List<String> serverJvmArgs = new ArrayList<>();
+
+  @Option(names = "--no-aot", description = "Start Kiln without cli/target/kiln.aot even when it is fresh.")
+  boolean noAot;
+
+  @Option(names = "--node", defaultValue = "node", description = "Node.js executable for the baseline server (default: ${DEFAULT-VALUE}).")
+  String nodeExecutable;
+
+  private final long startNanos = System.nanoTime();
+  private final CpuMeter meter = new CpuMeter();
+  private final List<String> problems = new ArrayList<>();
+
+  public static void main(String[] args) {
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    System.exit(new CommandLine(new InvokeBench()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
+  }
+
+  private Duration warmup() {
+    return seconds(warmupSeconds != null ? warmupSeconds : quick ? 1.0 : 2.0);
+  }
+
+  private Duration measure() {
+    return seconds(measureSeconds != null ? measureSeconds : quick ? 1.5 : 4.0);
+  }
+
+  private int coldSamples() {
+    return coldSamples != null ? coldSamples : quick ? 6 : 20;
+  }
+
+  private static Duration seconds(double s) {
+    return Duration.ofNanos((long) (s * 1e9));
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    for (String r : runtimes) {
+      if (!Functions.supportedKeys().contains(r)) {
+        throw new CommandLine.ParameterException(new CommandLine(this), "unknown runtime '" + r + "': use node, python or java");
+      }
+    }
+    if (!List.of("create", "update").contains(coldVia)) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--cold-via is create or update");
+    }
+    Cleanup cleanup = new Cleanup();
+    try {
+      return run(cleanup);
+    } finally {
+      cleanup.run();
+    }
+  }
+
+  private int run(Cleanup cleanup) throws Exception {
+    String loadAtStart = CpuMeter.loadAverage();
+    System.out.printf("kiln-bench %s  %s%n", ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME),
+        quick ? "(--quick)" : "");
+    System.out.printf("machine: %d cores, load average %s, %s; java %s%n", Runtime.getRuntime().availableProcessors(),
+        loadAtStart, memory(), Runtime.version());
+
+    Path work = Files.createTempDirectory("kiln-bench-");
+    cleanup.add(() -> Cleanup.deleteTree(work));
+    Path jar = kilnJar();
+
+    // ---- servers
+    ChildProcess kiln = startKiln(jar, work, cleanup);
+    int kilnPort = port(kiln.readyLine());
+    URI kilnEndpoint = URI.create("http://127.0.0.1:" + kilnPort);
+    log("Kiln: " + kiln.readyLine());
+    int basePort = freePort();
+    ChildProcess baseline = ChildProcess.startAndAwaitPort("baseline", List.of(nodeExecutable, "-e",
+        "require('http').createServer((q,s)=>s.end('{\"ok\":true}')).listen(" + basePort + ",'127.0.0.1')"),
+        work, basePort, Duration.ofSeconds(20));
+    cleanup.add(() -> baseline.stop(Duration.ofSeconds(5)));
+    URI baseEndpoint = URI.create("http://127.0.0.1:" + basePort);
+    log("baseline: node http hello server on " + baseEndpoint + " (pid " + baseline.pid() + ")");
+    meter.watch(kiln.pid(), baseline.pid());
+
+    Signer signer = new Signer(ACCESS_KEY, SECRET_KEY, REGION);
+    try (LambdaClient lambda = SdkClient.lambdaClient(kilnEndpoint, ACCESS_KEY, SECRET_KEY, SdkClient.Http.URL_CONNECTION)) {
+      // ---- functions
+      Map<String, Functions.Spec> specs = new LinkedHashMap<>();
+      for (String key : runtimes) {
+        specs.put(key, Functions.spec(key, work));
+      }
+      for (Functions.Spec spec : specs.values()) {
+        long t0 = System.nanoTime();
+        Functions.create(lambda, spec, spec.functionName());
+        Functions.awaitActive(lambda, spec.functionName(), Duration.ofSeconds(60));
+        log(String.format("created %s (%s, %d MB, %d-byte zip): Active after %.0f ms", spec.functionName(),
+            spec.runtime(), spec.memoryMb(), spec.zip().length, (System.nanoTime() - t0) / 1e6));
+      }
+
+      // ---- which client
+      Map<String, Results> results = new LinkedHashMap<>();
+      String compareOn = runtimes.contains("node") ? "node" : runtimes.getFirst();
+      try (InvokeClient check = client(client, kilnEndpoint, signer)) {
+        for (Functions.Spec spec : specs.values()) {
+          firstInvoke(check, spec);
+        }
+      }
+      boolean compare = compareClients != null ? compareClients : !quick;
+      if (compare) {
+        compareClients(specs.get(compareOn), kilnEndpoint, baseEndpoint, signer);
+      }
+
+      // ---- baseline and warm runs
+      Results base = new Results("baseline");
+      try (InvokeClient c = client(client, baseEndpoint, signer)) {
+        base.c1 = load("baseline", c, "baseline", 1);
+        base.cN = load("baseline", c, "baseline", concurrency);
+      }
+      try (InvokeClient c = client(client, kilnEndpoint, signer)) {
+        for (Functions.Spec spec : specs.values()) {
+          Results r = new Results(spec.key());
+          results.put(spec.key(), r);
+          r.c1 = load(spec.key() + " warm", c, spec.functionName(), 1);
+          r.reportDuration = reportDurations(c, spec);
+          r.cN = load(spec.key() + " warm", c, spec.functionName(), concurrency);
+          r.cold = cold(lambda, c, spec);
+        }
+      }
+      if (!kiln.isAlive()) {
+        problems.add("the Kiln server exited during the run; its last output:\n" + kiln.lastOutput());
+      }
+      printSummary(base, results, loadAtStart, kiln, jar);
+    }
+    return problems.isEmpty() ? 0 : 1;
+  }
+
+  // ------------------------------------------------------------------------------------ servers
+
+  private ChildProcess startKiln(Path jar, Path work, Cleanup cleanup) throws IOException {
+    Path data = work.resolve("data");
+    Files.createDirectories(data);
+    String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    Path aot = jar.resolveSibling("kiln.aot");
+    boolean useAot = !noAot && Files.isRegularFile(aot) && Files.getLastModifiedTime(aot).compareTo(Files.getLastModifiedTime(jar)) >= 0;
+    for (int attempt = 1; ; attempt++) {
+      int port = freePort();
+      List<String> command = new ArrayList<>(List.of(java));
+      if (useAot) {
+        command.addAll(List.of("-XX:AOTCache=" + aot, "-Xlog:aot=off", "-Xlog:cds=off"));
+      }
+      command.addAll(serverJvmArgs);
+      command.addAll(List.of("-jar", jar.toString(), "up", "--host", "127.0.0.1", "--port", String.valueOf(port),
+          "--data-dir", data.toString(), "--dev-credentials"));
+      log("starting Kiln: " + String.join(" ", command));
+      try {
+        ChildProcess kiln = ChildProcess.startAndAwaitLine("kiln", command, work, "Kiln is ready at", Duration.ofSeconds(90));
+        cleanup.add(() -> {
+          String note = kiln.stop(Duration.ofSeconds(30));
+          if (note != null) {
+            System.err.println("kiln-bench: " + note);
+          }
+        });
+        return kiln;
+      } catch (IllegalStateException e) {
+        if (attempt == 3 || !String.valueOf(e.getMessage()).contains("Address already in use")) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private Path kilnJar() {
+    if (kilnJar != null) {
+      return require(kilnJar.toAbsolutePath().normalize());
+    }
+    List<Path> candidates = new ArrayList<>();
+    try {
+      // bench/target/kiln-bench.jar or bench/target/classes -> <root>/cli/target/kiln.jar
+      Path self = Path.of(InvokeBench.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      candidates.add(self.getParent().getParent().getParent().resolve("cli/target/kiln.jar"));
+    } catch (URISyntaxException | RuntimeException e) {
+      // fall back to the working directory
+    }
+    candidates.add(Path.of("cli/target/kiln.jar"));
+    candidates.add(Path.of("../cli/target/kiln.jar"));
+    for (Path p : candidates) {
+      if (Files.isRegularFile(p)) {
+        return p.toAbsolutePath().normalize();
+      }
+    }
+    throw new IllegalStateException("cli/target/kiln.jar not found (looked at " + candidates
+        + "): build with `mvn -B -q install -DskipTests` or pass --kiln-jar");
+  }
+
+  private static Path require(Path jar) {
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException(jar + " does not exist");
+    }
+    return jar;
+  }
+
+  private static int port(String readyLine) {
+    // "Kiln is ready at http://127.0.0.1:PORT (started in ...)"
+    String rest = readyLine.substring(readyLine.indexOf("http://"));
+    rest = rest.split("[ )]")[0];
+    return URI.create(rest).getPort();
+  }
+
+  static int freePort() {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String memory() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+        if (line.startsWith("MemTotal:")) {
+          long kb = Long.parseLong(line.replaceAll("[^0-9]", ""));
+          return String.format("%.1f GiB RAM", kb / 1024.0 / 1024.0);
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // not Linux
+    }
+    return "RAM n/a";
+  }
+
+  // ------------------------------------------------------------------------------------ clients
+
+  private static InvokeClient client(String kind, URI endpoint, Signer signer) {
+    return switch (kind.toLowerCase(Locale.ROOT)) {
+      case "raw" -> new RawHttpClient(endpoint, signer);
+      case "jdk" -> new JdkHttpClient(endpoint, signer);
+      case "sdk-url" -> new SdkClient(endpoint, ACCESS_KEY, SECRET_KEY, SdkClient.Http.URL_CONNECTION);
+      case "sdk-apache5" -> new SdkClient(endpoint, ACCESS_KEY, SECRET_KEY, SdkClient.Http.APACHE5);
+      default -> throw new IllegalArgumentException("--client is raw, jdk, sdk-url or sdk-apache5, not " + kind);
+    };
+  }
+
+  /** The first invoke of a fresh function: checks the reply and prints it with its REPORT figures. */
+  private void firstInvoke(InvokeClient c, Functions.Spec spec) throws IOException {
+    long t0 = System.nanoTime();
+    InvokeClient.Reply reply = c.invoke(spec.functionName(), Load.PAYLOAD, true);
+    double ms = (System.nanoTime() - t0) / 1e6;
+    Functions.Report report = Functions.Report.parse(reply.logResult());
+    String body = reply.bodyText().replaceAll("\\s", "");
+    if (!reply.ok() || !body.equals("{\"ok\":true}")) {
+      throw new IllegalStateException("the first invoke of " + spec.functionName() + " did not return {\"ok\":true}: " + reply);
+    }
+    log(String.format("first invoke of %s: %s in %.1f ms (REPORT: Duration %s, Init Duration %s)", spec.functionName(),
+        reply.bodyText().trim(), ms, fmt(report.durationMs()), fmt(report.initMs())));
+  }
+
+  private void compareClients(Functions.Spec spec, URI kilnEndpoint, URI baseEndpoint, Signer signer) throws Exception {
+    log("client overhead: each client at concurrency 1 against the baseline and " + spec.functionName());
+    Table t = new Table().row("client", "baseline p50", "baseline p99", "kiln p50", "kiln p99", "kiln - baseline p50").rule();
+    for (String kind : List.of("raw", "jdk", "sdk-url", "sdk-apache5")) {
+      Load.Result b;
+      Load.Result k;
+      try (InvokeClient base = client(kind, baseEndpoint, signer); InvokeClient kiln = client(kind, kilnEndpoint, signer)) {
+        b = Load.run("baseline via " + base.name(), base, "baseline", 1, seconds(0.7), 200, seconds(1.5), meter);
+        k = Load.run(spec.key() + " via " + kiln.name(), kiln, spec.functionName(), 1, seconds(0.7), 200, seconds(1.5), meter);
+      }
+      note(b);
+      note(k);
+      t.row(kind, ms(b.p50Millis()), ms(b.p99Millis()), ms(k.p50Millis()), ms(k.p99Millis()), ms(k.p50Millis() - b.p50Millis()));
+    }
+    long t0 = System.nanoTime();
+    int n = 0;
+    URI uri = kilnEndpoint.resolve(InvokeClient.invokePath(spec.functionName()));
+    Map<String, String> headers = Map.of("X-Amz-Invocation-Type", "RequestResponse");
+    while (System.nanoTime() - t0 < 500_000_000L) {
+      signer.sign("POST", uri, headers, Load.PAYLOAD);
+      n++;
+    }
+    double signMicros = (System.nanoTime() - t0) / 1e3 / n;
+    System.out.print(indent(t.render()));
+    System.out.printf("      SigV4 signing with the SDK signer costs %.1f µs per request (part of every client's figure)%n", signMicros);
+  }
+
+  // ------------------------------------------------------------------------------------ measurements
+
+  private Load.Result load(String label, InvokeClient c, String function, int threads) throws InterruptedException {
+    // At concurrency N each new concurrent request may need a new environment first: warm up longer.
+    Duration warm = threads == 1 ? warmup() : warmup().multipliedBy(3).dividedBy(2);
+    Load.Result r = Load.run(label, c, function, threads, warm, threads == 1 ? 100 : 30, measure(), meter);
+    note(r);
+    return r;
+  }
+
+  private void note(Load.Result r) {
+    log(r.summary());
+    if (r.errors() > 0) {
+      problems.add(r.label() + " c=" + r.concurrency() + ": " + r.errors() + " failed invokes, first: " + r.firstError());
+    }
+  }
+
+  /**
+   * Warm invokes with a Tail log, to split the client-observed time into the part inside the
+   * environment (REPORT Duration, as the server measures it) and the rest.
+   */
+  private Samples reportDurations(InvokeClient c, Functions.Spec spec) throws IOException {
+    Samples durations = new Samples();
+    Samples roundTrips = new Samples();
+    int n = quick ? 100 : 300;
+    for (int i = 0; i < n; i++) {
+      long t0 = System.nanoTime();
+      InvokeClient.Reply reply = c.invoke(spec.functionName(), Load.PAYLOAD, true);
+      long elapsed = System.nanoTime() - t0;
+      Functions.Report report = Functions.Report.parse(reply.logResult());
+      if (reply.ok() && report.durationMs() != null) {
+        durations.add((long) (report.durationMs() * 1e6));
+        roundTrips.add(elapsed);
+      }
+    }
+    log(String.format("%-22s c=1  %d invokes with a Tail log: REPORT Duration p50 %s p99 %s; round trip p50 %s p99 %s",
+        spec.key() + " warm", durations.size(), msOf(durations, 50), msOf(durations, 99), msOf(roundTrips, 50),
+        msOf(roundTrips, 99)));
+    return durations;
+  }
+
+  /** Cold starts: each sample's first invoke runs in an environment created for it. */
+  private Cold cold(LambdaClient lambda, InvokeClient c, Functions.Spec spec) throws InterruptedException {
+    Cold cold = new Cold();
+    List<String> created = new ArrayList<>();
+    int samples = coldSamples();
+    long phaseStart = System.nanoTime();
+    CpuMeter.Snapshot cpu0 = meter.take();
+    for (int i = 0; i < samples; i++) {
+      String name;
+      if (coldVia.equals("create")) {
+        name = spec.functionName() + "-cold-" + i;
+        Functions.create(lambda, spec, name);
+        created.add(name);
+        Functions.awaitActive(lambda, name, Duration.ofSeconds(60));
+      } else {
+        name = spec.functionName();
+        String value = i + "-" + System.nanoTime();
+        lambda.updateFunctionConfiguration(r -> r.functionName(spec.functionName())
+            .environment(e -> e.variables(Map.of("BENCH_COLD", value))));
+        Functions.awaitUpdated(lambda, name, Duration.ofSeconds(60));
+      }
+      Thread.sleep(coldPauseMs);
+      long t0 = System.nanoTime();
+      InvokeClient.Reply reply;
+      try {
+        reply = c.invoke(name, Load.PAYLOAD, true);
+      } catch (IOException e) {
+        cold.failures++;
+        cold.firstFailure = cold.firstFailure == null ? e.toString() : cold.firstFailure;
+        continue;
+      }
+      long elapsed = System.nanoTime() - t0;
+      if (!reply.ok()) {
+        cold.failures++;
+        cold.firstFailure = cold.firstFailure == null ? reply.toString() : cold.firstFailure;
+        continue;
+      }
+      Functions.Report report = Functions.Report.parse(reply.logResult());
+      if (report.initMs() == null && report.restoreMs() == null) {
+        cold.notCold++;
+        cold.warmLatencies.add(elapsed);
+      } else {
+        cold.latencies.add(elapsed);
+        if (report.initMs() != null) {
+          cold.init.add((long) (report.initMs() * 1e6));
+        }
+        if (report.restoreMs() != null) {
+          cold.restore.add((long) (report.restoreMs() * 1e6));
+        }
+      }
+      if (report.durationMs() != null) {
+        cold.duration.add((long) (report.durationMs() * 1e6));
+      }
+    }
+    String cpu = CpuMeter.describe(cpu0, meter.take());
+    for (String name : created) {
+      try {
+        lambda.deleteFunction(r -> r.functionName(name));
+      } catch (RuntimeException e) {
+        problems.add("DeleteFunction " + name + " failed: " + e.getMessage());
+      }
+    }
+    log(String.format("%-22s %d samples via %s in %.1f s: first invoke p50 %s p99 %s max %s; Init Duration p50 %s p99 %s;"
+            + " REPORT Duration p50 %s%n%31s %s", spec.key() + " cold", samples, coldVia,
+        (System.nanoTime() - phaseStart) / 1e9, msOf(cold.latencies, 50), msOf(cold.latencies, 99),
+        msOf(cold.latencies, 100), msOf(cold.init, 50), msOf(cold.init, 99), msOf(cold.duration, 50), "", cpu)
+        + (cold.restore.size() == 0 ? "" : "\n" + " ".repeat(31) + " Restore Duration p50 " + msOf(cold.restore, 50)));
+    if (cold.notCold > 0) {
+      String msg = String.format("%s: %d of %d 'cold' invokes carried no Init Duration (an environment was ready"
+          + " before the invoke; p50 of those %s)%s", spec.key(), cold.notCold, samples, msOf(cold.warmLatencies, 50),
+          coldVia.equals("update") ? ": the server pre-warms replacements on UpdateFunctionConfiguration, use --cold-via create" : "");
+      log("  NOTE " + msg);
+      problems.add(msg);
+    }
+    if (cold.failures > 0) {
+      problems.add(spec.key() + " cold: " + cold.failures + " failed invokes, first: " + cold.firstFailure);
+      log("  FAILED " + cold.failures + " cold invokes, first: " + cold.firstFailure);
+    }
+    return cold;
+  }
+
+  static final class Cold {
+    final Samples latencies = new Samples();
+    final Samples warmLatencies = new Samples();
+    final Samples init = new Samples();
+    final Samples restore = new Samples();
+    final Samples duration = new Samples();
+    int notCold;
+    int failures;
+    String firstFailure;
+  }
+
+  static final class Results {
+    final String name;
+    Load.Result c1;
+    Load.Result cN;
+    Samples reportDuration = new Samples();
+    Cold cold;
+
+    Results(String name) {
+      this.name = name;
+    }
+  }
+
+  // ------------------------------------------------------------------------------------ printing
+
+  private void printSummary(Results base, Map<String, Results> results, String loadAtStart, ChildProcess kiln, Path jar) {
+    String n = String.valueOf(concurrency);
+    System.out.println();
+    System.out.printf("=== Kiln invoke benchmark (client %s, payload {}, RequestResponse; latency = client-observed round trip)%n", client);
+    Table t = new Table().row("runtime", "warm p50", "warm p99", "inv/s c=1", "p50 c=" + n, "p99 c=" + n, "inv/s c=" + n,
+        "cold p50", "cold p99", "init p50").rule();
+    for (Results r : results.values()) {
+      t.row(r.name, ms(r.c1.p50Millis()), ms(r.c1.p99Millis()), rate(r.c1), ms(r.cN.p50Millis()), ms(r.cN.p99Millis()),
+          rate(r.cN), msOf(r.cold.latencies, 50), msOf(r.cold.latencies, 99), msOf(r.cold.init, 50));
+    }
+    t.row(base.name, ms(base.c1.p50Millis()), ms(base.c1.p99Millis()), rate(base.c1), ms(base.cN.p50Millis()),
+        ms(base.cN.p99Millis()), rate(base.cN), "-", "-", "-").rule();
+    for (Results r : results.values()) {
+      t.row(r.name + "/baseline", ratio(r.c1.p50Millis() / base.c1.p50Millis()), ratio(r.c1.p99Millis() / base.c1.p99Millis()),
+          ratio(r.c1.throughput() / base.c1.throughput()), ratio(r.cN.p50Millis() / base.cN.p50Millis()),
+          ratio(r.cN.p99Millis() / base.cN.p99Millis()), ratio(r.cN.throughput() / base.cN.throughput()), "", "", "");
+    }
+    t.rule();
+    for (Results r : results.values()) {
+      t.row(r.name + " overhead", ms(r.c1.p50Millis() - base.c1.p50Millis()), ms(r.c1.p99Millis() - base.c1.p99Millis()),
+          "", ms(r.cN.p50Millis() - base.cN.p50Millis()), ms(r.cN.p99Millis() - base.cN.p99Millis()), "", "", "", "");
+    }
+    t.rule().row("target", "+0.3 ms", "+2 ms", "", "", "", "10,000 node", "60/50/150", "", "");
+    System.out.print(t.render());
+    System.out.println("overhead = Kiln's figure minus the baseline's (same client, same concurrency); ratio rows are"
+        + " Kiln / baseline; cold targets are node/python/java.");
+
+    System.out.println();
+    System.out.println("=== DESIGN.md performance targets");
+    Table v = new Table().row("target", "measured", "verdict").rule();
+    for (Results r : results.values()) {
+      double over50 = r.c1.p50Millis() - base.c1.p50Millis();
+      double over99 = r.c1.p99Millis() - base.c1.p99Millis();
+      v.row("warm overhead p50 <= 0.3 ms (" + r.name + ", c=1)", ms(over50), verdict(over50 <= 0.3));
+      v.row("warm overhead p99 <= 2 ms (" + r.name + ", c=1)", ms(over99), verdict(over99 <= 2.0));
+    }
+    Results node = results.get("node");
+    if (node != null) {
+      double best = Math.max(node.c1.throughput(), node.cN.throughput());
+      v.row("no-op invokes/s, one function, Node >= 10,000", String.format("%,.0f", best), verdict(best >= 10_000));
+    }
+    Map<String, Double> coldTargets = Map.of("node", 60.0, "python", 50.0, "java", 150.0);
+    for (Results r : results.values()) {
+      double p50 = r.cold.latencies.percentile(50) / 1e6;
+      double target = coldTargets.get(r.name);
+      v.row("cold start p50 <= " + (int) target + " ms (" + r.name + (r.name.equals("java") ? ", with AOT cache" : "") + ")",
+          ms(p50), Double.isNaN(p50) ? "n/a" : verdict(p50 <= target));
+    }
+    System.out.print(v.render());
+
+    System.out.println();
+    System.out.printf("load average: %s at start, %s at end (%d cores); total bench time %.0f s%n", loadAtStart,
+        CpuMeter.loadAverage(), Runtime.getRuntime().availableProcessors(), (System.nanoTime() - startNanos) / 1e9);
+    System.out.printf("server: %s%n", jar);
+    if (kiln.complaintCount() > 0) {
+      System.out.printf("the server printed %d WARN/ERROR/exception lines, the first:%n", kiln.complaintCount());
+      kiln.complaints().stream().limit(10).forEach(l -> System.out.println("  " + l));
+    }
+    if (!problems.isEmpty()) {
+      System.out.println("problems:");
+      problems.forEach(p -> System.out.println("  - " + p));
+    }
+  }
+
+  private static String verdict(boolean met) {
+    return met ? "met" : "MISSED";
+  }
+
+  private static String rate(Load.Result r) {
+    return String.format("%,.0f", r.throughput());
+  }
+
+  private static String ratio(double x) {
+    return Double.isNaN(x) || Double.isInfinite(x) ? "-" : String.format("%.2fx", x);
+  }
+
+  static String ms(double millis) {
+    if (Double.isNaN(millis)) {
+      return "-";
+    }
+    double a = Math.abs(millis);
+    return a < 10 ? String.format("%.3f ms", millis) : a < 100 ? String.format("%.1f ms", millis) : String.format("%.0f ms", millis);
+  }
+
+  private static String msOf(Samples s, double p) {
+    return ms(s.percentile(p) / 1e6);
+  }
+
+  private static String fmt(Double ms) {
+    return ms == null ? "-" : String.format("%.2f ms", ms);
+  }
+
+  private static String indent(String text) {
+    return text.lines().map(l -> "      " + l).reduce("", (a, b) -> a + b + "\n");
+  }
+
+  private void log(String message) {
+    System.out.printf("[%5.1fs] %s%n", (System.nanoTime() - startNanos) / 1e9, message);
+    System.out.flush();
+  }
+}

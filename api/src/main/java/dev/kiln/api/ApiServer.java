@@ -62,9 +62,15 @@ public final class ApiServer implements AutoCloseable {
   }
 
   /** The control-plane operations: functions, versions, aliases, tags, account settings, code links. */
-  public static Consumer<Router> controlPlane(ApiSettings settings, ControlPlane control, Clock clock) {
-    return new ControlPlaneRoutes(control, new CodeLinks(settings.codeLinkKey(), clock), settings.accountConcurrency())
-        ::register;
+  public static Consumer<Router> controlPlane(ApiSettings settings, ControlPlane control, Clock clock,
+      java.util.function.BiConsumer<String, String> onFunctionDeleted) {
+    return new ControlPlaneRoutes(control, new CodeLinks(settings.codeLinkKey(), clock), settings.accountConcurrency(),
+        onFunctionDeleted)::register;
+  }
+
+  /** Reserved concurrency. */
+  public static Consumer<Router> concurrency(ControlPlane control, dev.kiln.admission.Admission admission) {
+    return new ConcurrencyRoutes(control, admission)::register;
   }
 
   /** Kiln's own log API. */
@@ -107,11 +113,11 @@ public final class ApiServer implements AutoCloseable {
       if (e.code().status() >= 500) {
         log.warn("request={} {} {} failed: {}", requestId, method, rawPath, e.getMessage());
       }
-      sendError(res, e.code(), e.getMessage());
+      sendError(res, e);
     } catch (Exception e) {
       log.error("request={} {} {} failed unexpectedly", requestId, method, rawPath, e);
-      sendError(res, ErrorCode.ServiceException,
-          "Kiln failed to handle the request (request id " + requestId + "); the server log has the details.");
+      sendError(res, new KilnException(ErrorCode.ServiceException,
+          "Kiln failed to handle the request (request id " + requestId + "); the server log has the details."));
     }
   }
 
@@ -210,14 +216,22 @@ public final class ApiServer implements AutoCloseable {
     }
   }
 
-  private static void sendError(ServerResponse res, ErrorCode code, String message) {
+  private static void sendError(ServerResponse res, KilnException error) {
     if (res.isSent()) {
       return;
     }
+    var code = error.code();
     var doc = new LinkedHashMap<String, Object>();
     doc.put("Type", code.faultType());
-    doc.put("message", message);
-    doc.put("Message", message);
+    doc.put("message", error.getMessage());
+    doc.put("Message", error.getMessage());
+    if (error.reason() != null) {
+      doc.put("Reason", error.reason());
+    }
+    if (error.retryAfterSeconds() != null) {
+      doc.put("retryAfterSeconds", error.retryAfterSeconds().toString());
+      res.header("Retry-After", error.retryAfterSeconds().toString());
+    }
     res.status(code.status());
     res.header("x-amzn-ErrorType", code.name());
     res.header("Content-Type", "application/json");

@@ -14,6 +14,7 @@ import dev.kiln.core.FunctionRef;
 import dev.kiln.core.KilnException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.BiConsumer;
 
 /** The Lambda control-plane operations, each reading its request members and shaping its reply. */
 public final class ControlPlaneRoutes {
@@ -25,8 +26,12 @@ public final class ControlPlaneRoutes {
   private final LambdaShapes shapes;
   private final CodeLinks codeLinks;
   private final int accountConcurrency;
+  /** Told (account, function) when a whole function is deleted, so its reservation is released. */
+  private final BiConsumer<String, String> onFunctionDeleted;
 
-  ControlPlaneRoutes(ControlPlane control, CodeLinks codeLinks, int accountConcurrency) {
+  ControlPlaneRoutes(ControlPlane control, CodeLinks codeLinks, int accountConcurrency,
+      BiConsumer<String, String> onFunctionDeleted) {
+    this.onFunctionDeleted = onFunctionDeleted;
     this.control = control;
     this.shapes = new LambdaShapes(control.region());
     this.codeLinks = codeLinks;
@@ -92,11 +97,18 @@ public final class ControlPlaneRoutes {
     if (!details.tags().isEmpty()) {
       doc.put("Tags", details.tags());
     }
+    if (details.reservedConcurrency() != null) {
+      doc.put("Concurrency", Map.of("ReservedConcurrentExecutions", details.reservedConcurrency()));
+    }
     return ApiReply.ok(doc);
   }
 
   private ApiReply deleteFunction(ApiCall call) {
-    control.deleteFunction(call.account(), ref(call));
+    var ref = ref(call);
+    control.deleteFunction(call.account(), ref);
+    if (ref.qualifier().isEmpty()) {
+      onFunctionDeleted.accept(call.account(), ref.name());
+    }
     return ApiReply.noContent();
   }
 

@@ -50,7 +50,7 @@ class ApiServerTest {
     api = ApiServer.start(settings,
         call -> verifier.verify(SignedRequest.withBody(call.method(), call.rawPath(), call.rawQuery(),
             call.headersIgnoringCase(), call.body())),
-        java.util.List.of(ApiServer.controlPlane(settings, control, Clock.systemUTC())));
+        java.util.List.of(ApiServer.controlPlane(settings, control, Clock.systemUTC(), (account, function) -> {})));
   }
 
   @AfterAll

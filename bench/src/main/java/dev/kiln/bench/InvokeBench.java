@@ -70,6 +70,14 @@ public final class InvokeBench implements Callable<Integer> {
   @Option(names = "--cold-pause-ms", defaultValue = "100", description = "Pause before each cold start (default: ${DEFAULT-VALUE}).")
   int coldPauseMs;
 
+  @Option(names = "--baseline", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Measure the baseline server (default: on; --no-baseline only for diagnosing Kiln).")
+  boolean baselineOn;
+
+  @Option(names = "--cold", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Measure cold starts (default: on).")
+  boolean coldOn;
+
   @Option(names = "--kiln-jar", description = "The server jar (default: cli/target/kiln.jar of this checkout).")
   Path kilnJar;
 
@@ -180,9 +188,11 @@ public final class InvokeBench implements Callable<Integer> {
 
       // ---- baseline and warm runs
       Results base = new Results("baseline");
-      try (InvokeClient c = client(client, baseEndpoint, signer)) {
-        base.c1 = load("baseline", c, "baseline", 1);
-        base.cN = load("baseline", c, "baseline", concurrency);
+      if (baselineOn) {
+        try (InvokeClient c = client(client, baseEndpoint, signer)) {
+          base.c1 = load("baseline", c, "baseline", 1);
+          base.cN = load("baseline", c, "baseline", concurrency);
+        }
       }
       try (InvokeClient c = client(client, kilnEndpoint, signer)) {
         for (Functions.Spec spec : specs.values()) {
@@ -191,11 +201,14 @@ public final class InvokeBench implements Callable<Integer> {
           r.c1 = load(spec.key() + " warm", c, spec.functionName(), 1);
           r.reportDuration = reportDurations(c, spec);
           r.cN = load(spec.key() + " warm", c, spec.functionName(), concurrency);
-          r.cold = cold(lambda, c, spec);
+          r.cold = coldOn ? cold(lambda, c, spec) : new Cold();
         }
       }
       if (!kiln.isAlive()) {
         problems.add("the Kiln server exited during the run; its last output:\n" + kiln.lastOutput());
+      }
+      if (base.c1 == null) {
+        base.c1 = base.cN = Load.Result.empty("baseline");
       }
       printSummary(base, results, loadAtStart, kiln, jar);
     }
@@ -565,7 +578,7 @@ public final class InvokeBench implements Callable<Integer> {
   }
 
   private static String rate(Load.Result r) {
-    return String.format("%,.0f", r.throughput());
+    return Double.isNaN(r.throughput()) ? "-" : String.format("%,.0f", r.throughput());
   }
 
   private static String ratio(double x) {

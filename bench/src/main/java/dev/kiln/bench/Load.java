@@ -21,6 +21,11 @@ final class Load {
 
   record Result(String label, int concurrency, Samples latencies, long errors, long warmupErrors,
       double seconds, String firstError, String cpu) {
+    /** A run that did not happen: every figure is NaN. */
+    static Result empty(String label) {
+      return new Result(label, 0, new Samples(), 0, 0, Double.NaN, null, "");
+    }
+
     long ok() {
       return latencies.size();
     }

@@ -48,6 +48,12 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--prewarm", defaultValue = "${env:KILN_PREWARM:-2}", description = "Empty sandboxes kept ready for cold starts (default: ${DEFAULT-VALUE}).")
   int prewarm;
 
+  @Option(names = "--scaling-burst", defaultValue = "${env:KILN_SCALING_BURST:-50}", description = "New execution environments a function may start at once (default: ${DEFAULT-VALUE}).")
+  int scalingBurst;
+
+  @Option(names = "--scaling-rate", defaultValue = "${env:KILN_SCALING_RATE:-10}", description = "New execution environments per second a function regains; the account gets twice the burst and rate (default: ${DEFAULT-VALUE}).")
+  double scalingRate;
+
   @Option(names = "--exit-when-ready", hidden = true, description = "Stop as soon as the node is ready (used to train the start-up cache).")
   boolean exitWhenReady;
 
@@ -60,7 +66,7 @@ final class UpCommand implements Callable<Integer> {
         ? new StoreConfig.Sqlite(dataDir.resolve("kiln.db"))
         : new StoreConfig.Postgres(storeUrl, storeUser, storePassword == null ? "" : storePassword);
     var config = new KilnConfig(host, port, dataDir.toAbsolutePath(), new Region(region), store, devCredentials,
-        concurrency, keepAlive, prewarm);
+        concurrency, keepAlive, prewarm, scalingBurst, scalingRate);
     KilnNode node;
     try {
       node = KilnNode.start(config);

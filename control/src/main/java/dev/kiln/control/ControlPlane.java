@@ -105,7 +105,8 @@ public final class ControlPlane {
     return store.read(tx -> {
       var function = tx.function(account, ref.name()).orElseThrow(() -> functionNotFound(account, ref));
       var version = resolve(tx, account, ref);
-      return new FunctionDetails(version, function.tags(), ref.qualifier().orElse(null));
+      return new FunctionDetails(version, function.tags(), ref.qualifier().orElse(null),
+          function.reservedConcurrency());
     });
   }
 
@@ -417,12 +418,77 @@ public final class ControlPlane {
     });
   }
 
+  // ---- reserved concurrency -------------------------------------------------------------
+
+  /**
+   * PutFunctionConcurrency: reserves {@code reserved} concurrent executions for the function, as
+   * long as the account keeps at least {@code minimumUnreserved} for all other functions.
+   */
+  public int putFunctionConcurrency(
+      String account, FunctionRef ref, int reserved, int accountLimit, int minimumUnreserved) {
+    requireOwnAccount(account, ref);
+    if (ref.qualifier().isPresent()) {
+      throw invalid("Reserved concurrency applies to a whole function: use the function name without a qualifier.");
+    }
+    if (reserved < 0) {
+      throw invalid("1 validation error detected: Value '" + reserved + "' at 'reservedConcurrentExecutions' failed "
+          + "to satisfy constraint: Member must have value greater than or equal to 0");
+    }
+    return store.write(tx -> {
+      var function = lockFunction(tx, account, ref);
+      long others = reservations(tx, account).entrySet().stream()
+          .filter(e -> !e.getKey().equals(ref.name()))
+          .mapToLong(Map.Entry::getValue)
+          .sum();
+      if (accountLimit - (others + reserved) < minimumUnreserved) {
+        throw invalid("Specified ReservedConcurrentExecutions for function decreases account's "
+            + "UnreservedConcurrentExecution below its minimum value of [" + minimumUnreserved + "].");
+      }
+      tx.updateFunction(function.withReservedConcurrency(reserved));
+      return reserved;
+    });
+  }
+
+  /** GetFunctionConcurrency: the reservation, or empty when the function has none. */
+  public Optional<Integer> getFunctionConcurrency(String account, FunctionRef ref) {
+    requireOwnAccount(account, ref);
+    return store.read(tx -> Optional.ofNullable(
+        tx.function(account, ref.name()).orElseThrow(() -> functionNotFound(account, ref)).reservedConcurrency()));
+  }
+
+  public void deleteFunctionConcurrency(String account, FunctionRef ref) {
+    requireOwnAccount(account, ref);
+    store.write(tx -> {
+      var function = lockFunction(tx, account, ref);
+      tx.updateFunction(function.withReservedConcurrency(null));
+      return null;
+    });
+  }
+
+  /** Every reservation of an account, by function name. */
+  public Map<String, Integer> reservations(String account) {
+    return store.read(tx -> reservations(tx, account));
+  }
+
+  private static Map<String, Integer> reservations(StoreTransaction tx, String account) {
+    var result = new HashMap<String, Integer>();
+    for (var function : tx.functions(account, null, Integer.MAX_VALUE)) {
+      if (function.reservedConcurrency() != null) {
+        result.put(function.name(), function.reservedConcurrency());
+      }
+    }
+    return result;
+  }
+
   // ---- account and code ------------------------------------------------------------------
 
   public AccountSettings accountSettings(String account, int concurrentExecutions) {
-    return store.read(tx -> new AccountSettings(Limits.MAX_TOTAL_CODE_BYTES, Limits.MAX_UNZIPPED_BYTES,
-        Limits.MAX_ZIPPED_UPLOAD_BYTES, concurrentExecutions, concurrentExecutions, tx.totalCodeSize(account),
-        tx.functionCount(account)));
+    return store.read(tx -> {
+      int reserved = reservations(tx, account).values().stream().mapToInt(Integer::intValue).sum();
+      return new AccountSettings(Limits.MAX_TOTAL_CODE_BYTES, Limits.MAX_UNZIPPED_BYTES,
+          Limits.MAX_ZIPPED_UPLOAD_BYTES, concurrentExecutions, concurrentExecutions - reserved,
+          tx.totalCodeSize(account), tx.functionCount(account));
+    });
   }
 
   /** The zip of a code package, for the download behind GetFunction's Code.Location. */

@@ -4,20 +4,31 @@ import java.time.Instant;
 import java.util.Map;
 
 /**
- * What a function has apart from its versions: its tags and the number its last published version
- * got. Version numbers are never reused, even after that version is deleted, as on Lambda.
+ * What a function has apart from its versions: its tags, the number its last published version got
+ * (version numbers are never reused, even after that version is deleted, as on Lambda) and its
+ * reserved concurrency (null when it has none).
  */
 public record FunctionRecord(
-    String account, String name, Map<String, String> tags, long lastPublishedVersion, Instant createdAt) {
+    String account, String name, Map<String, String> tags, long lastPublishedVersion, Instant createdAt,
+    Integer reservedConcurrency) {
   public FunctionRecord {
     tags = tags == null ? Map.of() : Map.copyOf(tags);
   }
 
+  public FunctionRecord(String account, String name, Map<String, String> tags, long lastPublishedVersion,
+      Instant createdAt) {
+    this(account, name, tags, lastPublishedVersion, createdAt, null);
+  }
+
   public FunctionRecord withTags(Map<String, String> newTags) {
-    return new FunctionRecord(account, name, newTags, lastPublishedVersion, createdAt);
+    return new FunctionRecord(account, name, newTags, lastPublishedVersion, createdAt, reservedConcurrency);
   }
 
   public FunctionRecord withLastPublishedVersion(long version) {
-    return new FunctionRecord(account, name, tags, version, createdAt);
+    return new FunctionRecord(account, name, tags, version, createdAt, reservedConcurrency);
+  }
+
+  public FunctionRecord withReservedConcurrency(Integer reserved) {
+    return new FunctionRecord(account, name, tags, lastPublishedVersion, createdAt, reserved);
   }
 }

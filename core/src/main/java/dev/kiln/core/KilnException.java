@@ -6,14 +6,37 @@ package dev.kiln.core;
  */
 public final class KilnException extends RuntimeException {
   private final ErrorCode code;
+  private final String reason;
+  private final Integer retryAfterSeconds;
 
   public KilnException(ErrorCode code, String message) {
+    this(code, message, null, null);
+  }
+
+  private KilnException(ErrorCode code, String message, String reason, Integer retryAfterSeconds) {
     super(message, null, false, false);
     this.code = code;
+    this.reason = reason;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+
+  /** A 429 TooManyRequestsException with Lambda's Reason and a Retry-After in seconds. */
+  public static KilnException throttled(String message, String reason, int retryAfterSeconds) {
+    return new KilnException(ErrorCode.TooManyRequestsException, message, reason, retryAfterSeconds);
   }
 
   public ErrorCode code() {
     return code;
+  }
+
+  /** Lambda's Reason for a throttle, else null. */
+  public String reason() {
+    return reason;
+  }
+
+  /** Seconds the caller should wait before retrying a throttled call, else null. */
+  public Integer retryAfterSeconds() {
+    return retryAfterSeconds;
   }
 
   public static KilnException notFound(String message) {

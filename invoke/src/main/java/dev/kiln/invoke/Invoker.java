@@ -1,10 +1,13 @@
 package dev.kiln.invoke;
 
+import dev.kiln.admission.Admission;
+import dev.kiln.admission.Throttled;
 import dev.kiln.core.ErrorCode;
 import dev.kiln.core.KilnException;
 import dev.kiln.worker.InvocationRequest;
 import dev.kiln.worker.InvocationResult;
 import dev.kiln.worker.Worker;
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -12,17 +15,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The entry to execution for every kind of caller: a synchronous Invoke waits for the result; an
- * asynchronous one is accepted and run in the background.
+ * The entry to execution for every kind of caller. Every invocation first gets a concurrency slot
+ * from {@link Admission} and gives it back when it ends, however it ends. A synchronous invoke that
+ * cannot be admitted is throttled (429); an asynchronous one waits until capacity returns.
  */
 public final class Invoker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Invoker.class);
+  /** How long an accepted Event may wait for capacity, as Lambda's maximum event age. */
+  static final Duration MAX_EVENT_AGE = Duration.ofHours(6);
 
   private final Worker worker;
+  private final Admission admission;
   private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
 
-  public Invoker(Worker worker) {
+  public Invoker(Worker worker, Admission admission) {
     this.worker = worker;
+    this.admission = admission;
+  }
+
+  public Admission admission() {
+    return admission;
   }
 
   /** Fails fast, before anything runs, for a runtime this node cannot execute. */
@@ -37,25 +49,46 @@ public final class Invoker implements AutoCloseable {
   public InvocationResult invoke(InvocationRequest request) {
     checkRunnable(request.version().runtime());
     try {
-      return worker.invoke(request);
+      return run(request);
+    } catch (Throttled t) {
+      throw KilnException.throttled(t.getMessage(), t.reason().name(), t.retryAfterSeconds());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new KilnException(ErrorCode.ServiceException, "The invocation was interrupted by a server shutdown.");
     }
   }
 
+  private InvocationResult run(InvocationRequest request) throws InterruptedException {
+    var version = request.version();
+    try (var permit = admission.admit(version.account(), version.functionName())) {
+      return worker.invoke(request);
+    }
+  }
+
   /**
-   * Accepts an Event invocation. It runs in the background; the events issue makes this queue
-   * durable with retries and destinations.
+   * Accepts an Event invocation. It runs in the background, waiting for capacity while throttled;
+   * the events issue makes this queue durable with retries and destinations.
    */
   public void invokeAsync(InvocationRequest request) {
     checkRunnable(request.version().runtime());
+    long deadline = System.nanoTime() + MAX_EVENT_AGE.toNanos();
     background.execute(() -> {
       try {
-        var result = worker.invoke(request);
-        if (result.failed()) {
-          log.info("async invocation {} of {} failed: {}", request.requestId(), request.version().functionName(),
-              result.functionError());
+        while (true) {
+          try {
+            var result = run(request);
+            if (result.failed()) {
+              log.info("async invocation {} of {} failed: {}", request.requestId(),
+                  request.version().functionName(), result.functionError());
+            }
+            return;
+          } catch (Throttled t) {
+            if (System.nanoTime() > deadline) {
+              log.warn("async invocation {} dropped after waiting {} for capacity", request.requestId(), MAX_EVENT_AGE);
+              return;
+            }
+            Thread.sleep(Math.min(1000L * t.retryAfterSeconds(), 1000L));
+          }
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();

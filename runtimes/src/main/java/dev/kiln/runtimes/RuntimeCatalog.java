@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.security.MessageDigest;
@@ -26,7 +27,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
 /**
@@ -41,12 +45,19 @@ import java.util.stream.Stream;
  * nodejs20.x, nodejs22.x        /usr/bin/node /var/runtime/node/bootstrap.js
  * python3.11, 3.12, 3.13        /usr/bin/python3 -S -B -u /var/runtime/python/bootstrap.py
  * java21, java25                &lt;java.home&gt;/bin/java -XX:Flags=/var/runtime/java/jvm.flags ...
- *                               [-XX:AOTCache=/var/runtime/java/kiln-runtime.aot] -cp /var/runtime/java/... dev.kiln.runtime.java.Bootstrap
+ *                               [-XX:AOTCache=/var/runtime/java/kiln-runtime.aot -Xlog:aot=off -Xlog:cds=off]
+ *                               -cp /var/runtime/java/... dev.kiln.runtime.java.Bootstrap
  * provided, provided.al2023     /var/task/bootstrap
  * </pre>
  *
  * Node.js and Python runtimes all run on the machine's one {@code node} and {@code python3}; both Java runtimes
  * on the JDK that runs Kiln. A runtime whose interpreter is missing on this machine is not {@link #supported()}.
+ *
+ * <p>On a first install the Java runtime's own JDK AOT cache ({@code java/kiln-runtime.aot}: the bootstrap,
+ * Jackson and the JDK classes they use, loaded and linked ahead of time) is trained in the background; Java
+ * commands include it once it is ready ({@link #awaitJavaAotCache}), and later installs into the same directory
+ * reuse it while the jars and the JDK are unchanged. Set the system property {@value #AOT_PROPERTY} to
+ * {@code false} to do without.
  */
 public final class RuntimeCatalog {
   /** Where the runtime directory appears inside a sandbox. */
@@ -75,10 +86,11 @@ public final class RuntimeCatalog {
   private final Path runtimeDir;
   private final String javaExecutable;
   private final String javaClassPath;
-  private final boolean javaAotCache;
+  private final CompletableFuture<Boolean> javaAotCache;
   private final Set<String> supported;
 
-  private RuntimeCatalog(Path runtimeDir, String javaExecutable, String javaClassPath, boolean javaAotCache,
+  private RuntimeCatalog(Path runtimeDir, String javaExecutable, String javaClassPath,
+      CompletableFuture<Boolean> javaAotCache,
       Set<String> supported) {
     this.runtimeDir = runtimeDir;
     this.javaExecutable = javaExecutable;
@@ -125,11 +137,11 @@ public final class RuntimeCatalog {
     if (Files.isExecutable(Path.of(PYTHON)) && files.containsKey("python/bootstrap.py")) {
       supported.addAll(PYTHON_RUNTIMES);
     }
-    boolean aot = false;
+    CompletableFuture<Boolean> aot = CompletableFuture.completedFuture(false);
     if (Files.isExecutable(javaExecutable) && jars.contains(RUNTIME_JAR)) {
       supported.addAll(JAVA_RUNTIMES);
       if (!"false".equalsIgnoreCase(System.getProperty(AOT_PROPERTY))) {
-        aot = trainJavaAotCache(dir, javaExecutable, jars, files);
+        aot = javaAotCache(dir, javaExecutable, jars, files);
       }
     }
     return new RuntimeCatalog(dir, javaExecutable.toString(), classPath.toString(), aot,
@@ -148,23 +160,40 @@ public final class RuntimeCatalog {
   }
 
   /**
+   * The Java runtime's AOT cache: done at once when the one in place matches these files and this JDK, else
+   * trained in the background (a second or two) so that installing does not hold up the server's start; Java
+   * commands include the cache once it is ready.
+   */
+  private static CompletableFuture<Boolean> javaAotCache(Path dir, Path javaExecutable, List<String> jars,
+      Map<String, byte[]> files) {
+    Path javaDir = dir.resolve("java");
+    String stamp = aotStamp(javaExecutable, jars, files);
+    try {
+      if (Files.isRegularFile(javaDir.resolve(AOT_CACHE)) && Files.isRegularFile(javaDir.resolve(AOT_STAMP))
+          && Files.readString(javaDir.resolve(AOT_STAMP)).equals(stamp)) {
+        return CompletableFuture.completedFuture(true);
+      }
+    } catch (IOException e) {
+      // train again
+    }
+    CompletableFuture<Boolean> done = new CompletableFuture<>();
+    Thread.ofPlatform().daemon().name("kiln-java-aot-training").start(
+        () -> done.complete(trainJavaAotCache(dir, javaExecutable, jars, stamp)));
+    return done;
+  }
+
+  /**
    * Trains a JDK AOT cache of the Java runtime's own classes (the bootstrap, Jackson, the JDK classes they use)
    * with {@code Bootstrap --aot-training}, unless the one already there was made from the same files and JDK.
    * The cache is valid in sandboxes too: the JVM accepts the same jars under another directory
    * ({@code /var/runtime/java}) as long as sizes and modification times match, which a read-only bind mount
    * keeps. Returns whether a cache is in place; a failure only costs start-up time, so it is not an error.
    */
-  private static boolean trainJavaAotCache(Path dir, Path javaExecutable, List<String> jars,
-      Map<String, byte[]> files) {
+  private static boolean trainJavaAotCache(Path dir, Path javaExecutable, List<String> jars, String stamp) {
     Path javaDir = dir.resolve("java");
     Path cache = javaDir.resolve(AOT_CACHE);
     Path stampFile = javaDir.resolve(AOT_STAMP);
-    String stamp = aotStamp(javaExecutable, jars, files);
     try {
-      if (Files.isRegularFile(cache) && Files.isRegularFile(stampFile)
-          && Files.readString(stampFile).equals(stamp)) {
-        return true;
-      }
       Path output = javaDir.resolve(AOT_CACHE + "." + ProcessHandle.current().pid() + ".tmp");
       List<String> command = new ArrayList<>();
       command.add(javaExecutable.toString());
@@ -226,6 +255,23 @@ public final class RuntimeCatalog {
     return runtimeDir;
   }
 
+  /**
+   * Waits for the Java runtime's AOT cache (trained in the background on a first install) and tells whether
+   * Java commands now use it. Optional: commands made before it is ready simply start without it.
+   */
+  public boolean awaitJavaAotCache(Duration timeout) {
+    try {
+      return javaAotCache.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } catch (ExecutionException e) {
+      return false;
+    }
+  }
+
   /** The runtime identifiers (Lambda's {@code Runtime} values) this machine can run. */
   public Set<String> supported() {
     return supported;
@@ -264,8 +310,11 @@ public final class RuntimeCatalog {
         List<String> args = new ArrayList<>();
         args.add(javaExecutable);
         args.addAll(javaOptions(SANDBOX_RUNTIME_DIR));
-        if (javaAotCache) {
-          args.add("-XX:AOTCache=" + SANDBOX_RUNTIME_DIR + "/java/" + AOT_CACHE);
+        if (javaAotCache.getNow(false)) {
+          // silent if the cache cannot be used after all: the JVM then starts without it, and its messages
+          // would land in the function's logs
+          args.addAll(List.of("-XX:AOTCache=" + SANDBOX_RUNTIME_DIR + "/java/" + AOT_CACHE, "-Xlog:aot=off",
+              "-Xlog:cds=off"));
         }
         args.addAll(List.of("-cp", javaClassPath, JAVA_MAIN_CLASS));
         command = List.copyOf(args);

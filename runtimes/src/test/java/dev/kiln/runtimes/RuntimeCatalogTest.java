@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -51,7 +52,7 @@ class RuntimeCatalogTest extends RuntimeTestBase {
 
   @Test
   void reinstallSkipsIdenticalFilesRepairsChangedOnesAndDropsStaleOnes() throws Exception {
-    RuntimeCatalog.install(runtimeDir);
+    assertThat(RuntimeCatalog.install(runtimeDir).awaitJavaAotCache(Duration.ofMinutes(2))).isTrue();
     Path jar = runtimeDir.resolve("java/kiln-runtime-java.jar");
     Path node = runtimeDir.resolve("node/bootstrap.js");
     FileTime old = FileTime.from(Instant.parse("2020-01-01T00:00:00Z"));
@@ -60,8 +61,9 @@ class RuntimeCatalogTest extends RuntimeTestBase {
     Files.writeString(node, "tampered");
     Path stale = Files.writeString(runtimeDir.resolve("java/jackson-databind-old.jar"), "x");
 
-    RuntimeCatalog.install(runtimeDir);
+    RuntimeCatalog again = RuntimeCatalog.install(runtimeDir);
 
+    assertThat(again.awaitJavaAotCache(Duration.ZERO)).as("the cache in place is reused at once").isTrue();
     assertThat(Files.getLastModifiedTime(jar)).as("identical file left alone").isEqualTo(old);
     assertThat(runtimeDir.resolve("java/kiln-runtime.aot")).as("generated, not stale").isRegularFile();
     assertThat(Files.readAllBytes(node)).isEqualTo(original);
@@ -91,6 +93,9 @@ class RuntimeCatalogTest extends RuntimeTestBase {
   void commandsUseSandboxPaths() {
     RuntimeCatalog catalog = RuntimeCatalog.install(runtimeDir);
     assumeTrue(catalog.supported().containsAll(Set.of("nodejs22.x", "python3.13")));
+    assertThat(catalog.command("java25", "a.B").orElseThrow().command()).as("before the AOT cache is ready")
+        .noneMatch(a -> a.startsWith("-XX:AOTCache"));
+    assertThat(catalog.awaitJavaAotCache(Duration.ofMinutes(2))).isTrue();
 
     RuntimeCommand node = catalog.command("nodejs22.x", "index.handler").orElseThrow();
     assertThat(node.command()).containsExactly("/usr/bin/node", "/var/runtime/node/bootstrap.js");
@@ -111,7 +116,7 @@ class RuntimeCatalogTest extends RuntimeTestBase {
     assertThat(runtimeDir.resolve("java/kiln-runtime.aot")).as("the runtime's AOT cache was trained").isRegularFile();
     assertThat(java.command()).containsExactly(javaBin, "-XX:Flags=/var/runtime/java/jvm.flags",
         "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-        "-XX:AOTCache=/var/runtime/java/kiln-runtime.aot", "-cp",
+        "-XX:AOTCache=/var/runtime/java/kiln-runtime.aot", "-Xlog:aot=off", "-Xlog:cds=off", "-cp",
         "/var/runtime/java/kiln-runtime-java.jar:/var/runtime/java/aws-lambda-java-core.jar:"
             + "/var/runtime/java/jackson-annotations.jar:/var/runtime/java/jackson-core.jar:"
             + "/var/runtime/java/jackson-databind.jar",

@@ -31,6 +31,7 @@ abstract class RuntimeTestBase {
         Path dir = Files.createTempDirectory("kiln-runtime-dir-");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
         catalog = RuntimeCatalog.install(dir);
+        catalog.awaitJavaAotCache(Duration.ofMinutes(2)); // so that every Java test runs the same command
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

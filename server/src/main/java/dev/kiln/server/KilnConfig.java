@@ -10,11 +10,13 @@ import java.time.Duration;
  *
  * @param keepAlive how long an idle execution environment is kept for reuse
  * @param prewarmedSandboxes empty sandboxes kept ready for cold starts
+ * @param scalingBurst new environments a function may start at once (the account: twice that)
+ * @param scalingRate new environments per second a function regains (the account: twice that)
  * @param devCredentials accept the fixed access key {@code test}/{@code test}; only allowed on a loopback address
  */
 public record KilnConfig(
     String host, int port, Path dataDir, Region region, StoreConfig store, boolean devCredentials,
-    int accountConcurrency, Duration keepAlive, int prewarmedSandboxes) {
+    int accountConcurrency, Duration keepAlive, int prewarmedSandboxes, int scalingBurst, double scalingRate) {
 
   public static final String DEFAULT_ACCOUNT = "000000000000";
 }

@@ -1,5 +1,7 @@
 package dev.kiln.server;
 
+import dev.kiln.admission.Admission;
+import dev.kiln.admission.AdmissionSettings;
 import dev.kiln.api.ApiServer;
 import dev.kiln.api.ApiSettings;
 import dev.kiln.api.auth.SigV4Verifier;
@@ -69,6 +71,11 @@ public final class KilnNode implements AutoCloseable {
       var codeCache = new CodeCache(data.resolve("cache").resolve("code"), sha -> codeStore.file(sha)
           .orElseThrow(() -> new IllegalStateException("code package " + sha + " is missing from the code store")));
 
+      // Reservations are read from the store the first time an account is seen.
+      var controlForAdmission = new java.util.concurrent.atomic.AtomicReference<ControlPlane>();
+      var admission = new Admission(AdmissionSettings.of(config.accountConcurrency(), config.scalingBurst(),
+          config.scalingRate()), System::nanoTime,
+          account -> controlForAdmission.get().reservations(account));
       var runtimes = RuntimeCatalog.install(data.resolve("runtime"));
       phases.done("runtimes");
       var backend = SandboxBackends.detect(data.resolve("sandboxes"), data.resolve("runtime"));
@@ -76,9 +83,10 @@ public final class KilnNode implements AutoCloseable {
       var worker = new Worker(new WorkerSettings(config.region().name(), config.keepAlive(), Duration.ofSeconds(1),
           config.prewarmedSandboxes()), backend, runtimes, codeCache,
           (version, requestId, lines) -> logStore.append(version.account(), version.functionName(), requestId,
-              System.currentTimeMillis(), lines));
+              System.currentTimeMillis(), lines),
+          version -> admission.admitNewEnvironment(version.account(), version.functionName()));
       resources.add(worker);
-      var invoker = new Invoker(worker);
+      var invoker = new Invoker(worker, admission);
       resources.add(invoker);
       phases.done("worker");
 
@@ -87,6 +95,7 @@ public final class KilnNode implements AutoCloseable {
       resources.add(activation);
       var control = new ControlPlane(store, codeStore, config.region(), clock, activation);
       activation.attach(control);
+      controlForAdmission.set(control);
 
       var credential = AccountBootstrap.ensureDefault(store);
       AccountBootstrap.writeCredentialsFile(data, credential, config.region().name());
@@ -97,7 +106,8 @@ public final class KilnNode implements AutoCloseable {
       var settings = new ApiSettings(config.host(), config.port(), AccountBootstrap.codeLinkKey(data),
           config.accountConcurrency());
       var api = ApiServer.start(settings, authenticator, List.of(
-          ApiServer.controlPlane(settings, control, clock),
+          ApiServer.controlPlane(settings, control, clock, admission::forget),
+          ApiServer.concurrency(control, admission),
           ApiServer.invoke(control, invoker),
           ApiServer.logs(control, logStore)));
       resources.add(api);

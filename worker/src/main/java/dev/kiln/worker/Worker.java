@@ -32,6 +32,7 @@ public final class Worker implements AutoCloseable {
   private final RuntimeCatalog runtimes;
   private final CodeCache codeCache;
   private final InvocationLogSink logs;
+  private final ScalingGate gate;
   private final WorkerStats stats = new WorkerStats();
   private final Map<FunctionKey, ConcurrentLinkedDeque<Environment>> idle = new ConcurrentHashMap<>();
   private final Thread maintenance;
@@ -42,8 +43,9 @@ public final class Worker implements AutoCloseable {
   private volatile boolean closed;
 
   public Worker(WorkerSettings settings, SandboxBackend backend, RuntimeCatalog runtimes, CodeCache codeCache,
-      InvocationLogSink logs) {
+      InvocationLogSink logs, ScalingGate gate) {
     this.logs = logs;
+    this.gate = gate;
     this.settings = settings;
     this.backend = backend;
     this.runtimes = runtimes;
@@ -127,6 +129,7 @@ public final class Worker implements AutoCloseable {
       environment = takeIdleOfEarlierConfiguration(key);
     }
     if (environment == null) {
+      gate.beforeNewEnvironment(version);
       stats.coldStarts.increment();
       try {
         environment = create(key, version);

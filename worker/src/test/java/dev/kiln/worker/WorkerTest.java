@@ -52,7 +52,7 @@ class WorkerTest {
     var backend = SandboxBackends.detect(dir.resolve("sb"), dir.resolve("rt"));
     var cache = new CodeCache(dir.resolve("cc"), zips::get);
     worker = new Worker(new WorkerSettings("us-east-1", Duration.ofMinutes(5), Duration.ofSeconds(30), 1), backend,
-        runtimes, cache, (version, requestId, lines) -> logged.addAll(lines));
+        runtimes, cache, (version, requestId, lines) -> logged.addAll(lines), ScalingGate.OPEN);
   }
 
   @AfterEach

@@ -69,8 +69,9 @@ public final class ApiServer implements AutoCloseable {
   }
 
   /** Reserved concurrency. */
-  public static Consumer<Router> concurrency(ControlPlane control, dev.kiln.admission.Admission admission) {
-    return new ConcurrencyRoutes(control, admission)::register;
+  public static Consumer<Router> concurrency(ControlPlane control, dev.kiln.admission.Admission admission,
+      Invoker invoker) {
+    return new ConcurrencyRoutes(control, admission, invoker)::register;
   }
 
   /** Kiln's own log API. */

@@ -37,10 +37,23 @@ final class CpuMeter {
         kilnPid > 0 ? ticks(kilnPid) : 0, under, baselinePid > 0 ? ticks(baselinePid) : 0);
   }
 
-  /** "bench 0.52 kiln 0.81 sandboxes 0.44 baseline 0.00 other 0.05 idle 0.18 cores" between two snapshots. */
-  static String describe(Snapshot a, Snapshot b) {
-    if (a.machineTotal == 0 || b.machineTotal <= a.machineTotal) {
-      return "cpu n/a";
+  /** Cores used by each party between two snapshots (NaN when /proc is not there). */
+  record Usage(double bench, double kiln, double sandboxes, double baseline, double other, double idle) {
+    static final Usage NONE = new Usage(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+
+    @Override
+    public String toString() {
+      if (Double.isNaN(idle)) {
+        return "cpu n/a";
+      }
+      return String.format("cpu cores: bench %.2f, kiln %.2f, sandboxes %.2f, baseline %.2f, other %.2f, idle %.2f",
+          bench, kiln, sandboxes, baseline, other, idle);
+    }
+  }
+
+  static Usage usage(Snapshot a, Snapshot b) {
+    if (a == null || a.machineTotal == 0 || b.machineTotal <= a.machineTotal) {
+      return Usage.NONE;
     }
     double seconds = (b.nanos - a.nanos) / 1e9;
     double machineBusyCores = (double) (b.machineBusy - a.machineBusy) / (b.machineTotal - a.machineTotal) * CORES;
@@ -54,8 +67,7 @@ final class CpuMeter {
     double baseline = (b.baseline - a.baseline) / TICKS_PER_SECOND / seconds;
     double other = Math.max(0, machineBusyCores - self - kiln - sandboxes - baseline);
     double idle = Math.max(0, CORES - machineBusyCores);
-    return String.format("cpu cores: bench %.2f, kiln %.2f, sandboxes %.2f, baseline %.2f, other %.2f, idle %.2f",
-        self, kiln, sandboxes, baseline, other, idle);
+    return new Usage(self, kiln, sandboxes, baseline, other, idle);
   }
 
   /** Busy and total ticks of the whole machine (first line of /proc/stat). */

@@ -93,6 +93,9 @@ public final class InvokeBench implements Callable<Integer> {
   private final long startNanos = System.nanoTime();
   private final CpuMeter meter = new CpuMeter();
   private final List<String> problems = new ArrayList<>();
+  private long kilnPid;
+  /** CPU use of every measurement, to tell how busy the rest of the machine was. */
+  private final List<CpuMeter.Usage> busy = new ArrayList<>();
 
   public static void main(String[] args) {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
@@ -157,6 +160,7 @@ public final class InvokeBench implements Callable<Integer> {
     URI baseEndpoint = URI.create("http://127.0.0.1:" + basePort);
     log("baseline: node http hello server on " + baseEndpoint + " (pid " + baseline.pid() + ")");
     meter.watch(kiln.pid(), baseline.pid());
+    kilnPid = kiln.pid();
 
     Signer signer = new Signer(ACCESS_KEY, SECRET_KEY, REGION);
     try (LambdaClient lambda = SdkClient.lambdaClient(kilnEndpoint, ACCESS_KEY, SECRET_KEY, SdkClient.Http.URL_CONNECTION)) {
@@ -374,6 +378,7 @@ public final class InvokeBench implements Callable<Integer> {
 
   private void note(Load.Result r) {
     log(r.summary());
+    busy.add(r.cpu());
     if (r.errors() > 0) {
       problems.add(r.label() + " c=" + r.concurrency() + ": " + r.errors() + " failed invokes, first: " + r.firstError());
     }
@@ -457,13 +462,20 @@ public final class InvokeBench implements Callable<Integer> {
         cold.duration.add((long) (report.durationMs() * 1e6));
       }
     }
-    String cpu = CpuMeter.describe(cpu0, meter.take());
+    CpuMeter.Usage cpu = CpuMeter.usage(cpu0, meter.take());
+    busy.add(cpu);
+    int sandboxesBefore = sandboxCount();
     for (String name : created) {
       try {
         lambda.deleteFunction(r -> r.functionName(name));
       } catch (RuntimeException e) {
         problems.add("DeleteFunction " + name + " failed: " + e.getMessage());
       }
+    }
+    if (!created.isEmpty()) {
+      Thread.sleep(1000);
+      log(String.format("  sandboxes (crun processes under Kiln): %d before deleting the %d cold-start functions,"
+          + " %d one second after", sandboxesBefore, created.size(), sandboxCount()));
     }
     log(String.format("%-22s %d samples via %s in %.1f s: first invoke p50 %s p99 %s max %s; Init Duration p50 %s p99 %s;"
             + " REPORT Duration p50 %s%n%31s %s", spec.key() + " cold", samples, coldVia,
@@ -482,6 +494,20 @@ public final class InvokeBench implements Callable<Integer> {
       log("  FAILED " + cold.failures + " cold invokes, first: " + cold.firstFailure);
     }
     return cold;
+  }
+
+  /**
+   * crun processes directly under the Kiln server: one per sandbox (environments and pre-created
+   * ones). By /proc/PID/comm: crun re-executes itself from a memfd, so its executable path says little.
+   */
+  private int sandboxCount() {
+    return ProcessHandle.of(kilnPid).map(p -> (int) p.children().filter(c -> {
+      try {
+        return Files.readString(Path.of("/proc/" + c.pid() + "/comm")).trim().equals("crun");
+      } catch (IOException e) {
+        return false;
+      }
+    }).count()).orElse(-1);
   }
 
   static final class Cold {
@@ -535,6 +561,14 @@ public final class InvokeBench implements Callable<Integer> {
     System.out.print(t.render());
     System.out.println("overhead = Kiln's figure minus the baseline's (same client, same concurrency); ratio rows are"
         + " Kiln / baseline; cold targets are node/python/java.");
+    for (Results r : results.values()) {
+      double inEnv = r.reportDuration.percentile(50) / 1e6;
+      System.out.printf("%s warm c=1: REPORT Duration p50 %s (runtime API round trip inside the environment), so about %s"
+          + " of the %s p50 is the API front end, worker and relay%n", r.name, ms(inEnv), ms(r.c1.p50Millis() - inEnv),
+          ms(r.c1.p50Millis()));
+    }
+    System.out.println("cold = first invoke of a new function (--cold-via " + coldVia + "), timed with X-Amz-Log-Type: Tail"
+        + " like the init figure; a Tail reply waits >= 1 ms for the log, see the 'with a Tail log' lines above.");
 
     System.out.println();
     System.out.println("=== DESIGN.md performance targets");
@@ -562,6 +596,10 @@ public final class InvokeBench implements Callable<Integer> {
     System.out.println();
     System.out.printf("load average: %s at start, %s at end (%d cores); total bench time %.0f s%n", loadAtStart,
         CpuMeter.loadAverage(), Runtime.getRuntime().availableProcessors(), (System.nanoTime() - startNanos) / 1e9);
+    double otherMean = busy.stream().mapToDouble(CpuMeter.Usage::other).filter(d -> !Double.isNaN(d)).average().orElse(Double.NaN);
+    double otherMax = busy.stream().mapToDouble(CpuMeter.Usage::other).filter(d -> !Double.isNaN(d)).max().orElse(Double.NaN);
+    System.out.printf("other processes used %.2f cores on average (%.2f at most) during the measurements%s%n", otherMean,
+        otherMax, otherMean > 0.25 ? ": the machine was shared, so every figure above is pessimistic" : "");
     System.out.printf("server: %s%n", jar);
     if (kiln.complaintCount() > 0) {
       System.out.printf("the server printed %d WARN/ERROR/exception lines, the first:%n", kiln.complaintCount());

@@ -20,10 +20,10 @@ final class Load {
   private static final Duration MAX_WARMUP = Duration.ofSeconds(60);
 
   record Result(String label, int concurrency, Samples latencies, long errors, long warmupErrors,
-      double seconds, String firstError, String cpu) {
+      double seconds, String firstError, CpuMeter.Usage cpu) {
     /** A run that did not happen: every figure is NaN. */
     static Result empty(String label) {
-      return new Result(label, 0, new Samples(), 0, 0, Double.NaN, null, "");
+      return new Result(label, 0, new Samples(), 0, 0, Double.NaN, null, CpuMeter.Usage.NONE);
     }
 
     long ok() {
@@ -106,7 +106,7 @@ final class Load {
     perThread.forEach(all::addAll);
     double seconds = (window[1] - window[0]) / 1e9;
     return new Result(label, threads, all, errors.sum(), warmupErrors.sum(), seconds, firstError.get(),
-        cpuStart[0] == null ? "cpu n/a" : CpuMeter.describe(cpuStart[0], cpuEnd));
+        CpuMeter.usage(cpuStart[0], cpuEnd));
   }
 
   /** One invoke; records its latency into {@code samples} (when given) if it succeeded. */

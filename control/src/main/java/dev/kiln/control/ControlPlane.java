@@ -15,6 +15,7 @@ import dev.kiln.core.FunctionVersion;
 import dev.kiln.core.KilnException;
 import dev.kiln.core.LastUpdateStatus;
 import dev.kiln.core.Limits;
+import dev.kiln.core.ProvisionedConcurrency;
 import dev.kiln.core.Region;
 import dev.kiln.store.CodeStore;
 import dev.kiln.store.DuplicateKeyException;
@@ -463,6 +464,109 @@ public final class ControlPlane {
       tx.updateFunction(function.withReservedConcurrency(null));
       return null;
     });
+  }
+
+  // ---- provisioned concurrency -----------------------------------------------------------
+
+  /**
+   * PutProvisionedConcurrencyConfig on a published version or an alias. Returns the stored
+   * configuration with the version it provisions (an alias's primary version).
+   */
+  public ProvisionedTarget putProvisionedConcurrency(String account, FunctionRef ref, int requested) {
+    requireOwnAccount(account, ref);
+    var qualifier = provisionedQualifier(ref);
+    if (requested < 1) {
+      throw invalid("1 validation error detected: Value '" + requested + "' at 'provisionedConcurrentExecutions' "
+          + "failed to satisfy constraint: Member must have value greater than or equal to 1");
+    }
+    return store.write(tx -> {
+      var function = lockFunction(tx, account, ref);
+      var version = resolve(tx, account, ref);
+      if (function.reservedConcurrency() != null && requested > function.reservedConcurrency()) {
+        throw invalid("Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution "
+            + "for function");
+      }
+      var config = new ProvisionedConcurrency(qualifier, requested, now());
+      var configs = new HashMap<>(function.provisioned());
+      configs.put(qualifier, config);
+      tx.updateFunction(function.withProvisioned(configs));
+      return new ProvisionedTarget(account, ref.name(), config, version);
+    });
+  }
+
+  public ProvisionedTarget getProvisionedConcurrency(String account, FunctionRef ref) {
+    requireOwnAccount(account, ref);
+    var qualifier = provisionedQualifier(ref);
+    return store.read(tx -> {
+      var function = tx.function(account, ref.name()).orElseThrow(() -> functionNotFound(account, ref));
+      var config = function.provisioned().get(qualifier);
+      if (config == null) {
+        throw new KilnException(ErrorCode.ProvisionedConcurrencyConfigNotFoundException,
+            "No Provisioned Concurrency Config found for this function");
+      }
+      return new ProvisionedTarget(account, ref.name(), config, resolve(tx, account, ref));
+    });
+  }
+
+  public void deleteProvisionedConcurrency(String account, FunctionRef ref) {
+    requireOwnAccount(account, ref);
+    var qualifier = provisionedQualifier(ref);
+    store.write(tx -> {
+      var function = lockFunction(tx, account, ref);
+      if (!function.provisioned().containsKey(qualifier)) {
+        throw new KilnException(ErrorCode.ProvisionedConcurrencyConfigNotFoundException,
+            "No Provisioned Concurrency Config found for this function");
+      }
+      var configs = new HashMap<>(function.provisioned());
+      configs.remove(qualifier);
+      tx.updateFunction(function.withProvisioned(configs));
+      return null;
+    });
+  }
+
+  /** The function's provisioned-concurrency configurations, or every function's when {@code ref} is null. */
+  public List<ProvisionedTarget> listProvisionedConcurrency(String account, FunctionRef ref) {
+    if (ref != null) {
+      requireOwnAccount(account, ref);
+    }
+    return store.read(tx -> {
+      var functions = ref != null
+          ? List.of(tx.function(account, ref.name()).orElseThrow(() -> functionNotFound(account, ref)))
+          : tx.functions(account, null, Integer.MAX_VALUE);
+      var result = new ArrayList<ProvisionedTarget>();
+      for (var function : functions) {
+        for (var config : function.provisioned().values()) {
+          var target = FunctionRef.parse(function.name(), config.qualifier());
+          try {
+            result.add(new ProvisionedTarget(account, function.name(), config, resolve(tx, account, target)));
+          } catch (KilnException e) {
+            // The version or alias is gone; the configuration provisions nothing.
+          }
+        }
+      }
+      result.sort(java.util.Comparator.comparing((ProvisionedTarget t) -> t.function())
+          .thenComparing(t -> t.config().qualifier()));
+      return result;
+    });
+  }
+
+  /** Every provisioned-concurrency configuration of every account, to restore them after a restart. */
+  public List<ProvisionedTarget> allProvisionedConcurrency() {
+    var accounts = store.read(StoreTransaction::accounts);
+    var result = new ArrayList<ProvisionedTarget>();
+    for (var account : accounts) {
+      result.addAll(listProvisionedConcurrency(account, null));
+    }
+    return result;
+  }
+
+  private static String provisionedQualifier(FunctionRef ref) {
+    var qualifier = ref.qualifier().orElseThrow(() -> invalid(
+        "Provisioned Concurrency Configs need a Qualifier: a published version or an alias."));
+    if (FunctionVersion.LATEST.equals(qualifier)) {
+      throw invalid("Provisioned Concurrency Configs cannot be applied to unpublished function versions.");
+    }
+    return qualifier;
   }
 
   /** Every reservation of an account, by function name. */

@@ -10,6 +10,7 @@ public enum ErrorCode {
   UnrecognizedClientException(403),
   MissingAuthenticationTokenException(403),
   ResourceNotFoundException(404),
+  ProvisionedConcurrencyConfigNotFoundException(404),
   UnknownOperationException(404),
   ResourceConflictException(409),
   PreconditionFailedException(412),

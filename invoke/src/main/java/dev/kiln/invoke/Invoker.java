@@ -37,6 +37,25 @@ public final class Invoker implements AutoCloseable {
     return admission;
   }
 
+  /** Keeps {@code count} environments of {@code version} initialized for one provisioned configuration. */
+  public void provision(String key, dev.kiln.core.FunctionVersion version, int count) {
+    checkRunnable(version.runtime());
+    worker.provision(key, version, count);
+  }
+
+  public void deprovision(String key) {
+    worker.deprovision(key);
+  }
+
+  /** Drops every provisioned configuration of a deleted function. */
+  public void deprovisionFunction(String account, String function) {
+    worker.deprovisionAll(account + ":" + function + ":");
+  }
+
+  public Worker.ProvisionedStatus provisionedStatus(String key) {
+    return worker.provisionedStatus(key);
+  }
+
   /** Fails fast, before anything runs, for a runtime this node cannot execute. */
   public void checkRunnable(String runtime) {
     if (!worker.supports(runtime)) {

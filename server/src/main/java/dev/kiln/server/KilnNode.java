@@ -106,13 +106,22 @@ public final class KilnNode implements AutoCloseable {
       var settings = new ApiSettings(config.host(), config.port(), AccountBootstrap.codeLinkKey(data),
           config.accountConcurrency());
       var api = ApiServer.start(settings, authenticator, List.of(
-          ApiServer.controlPlane(settings, control, clock, admission::forget),
-          ApiServer.concurrency(control, admission),
+          ApiServer.controlPlane(settings, control, clock, (account, function) -> {
+            admission.forget(account, function);
+            invoker.deprovisionFunction(account, function);
+          }),
+          ApiServer.concurrency(control, admission, invoker),
           ApiServer.invoke(control, invoker),
           ApiServer.logs(control, logStore)));
       resources.add(api);
       phases.done("http");
 
+      // Provisioned environments come back after a restart, as they were configured.
+      for (var target : control.allProvisionedConcurrency()) {
+        if (worker.supports(target.version().runtime())) {
+          invoker.provision(target.key(), target.version(), target.config().requested());
+        }
+      }
       // Changes accepted before a crash but not yet activated finish now.
       control.versionsAwaitingActivation().forEach(activation::activate);
       log.info("node started store={} sandboxes={} port={} phases={}", store.describe(), backend.name(), api.port(),

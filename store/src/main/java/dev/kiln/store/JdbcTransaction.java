@@ -76,6 +76,11 @@ final class JdbcTransaction implements StoreTransaction {
         account);
   }
 
+  @Override
+  public List<String> accounts() {
+    return query("list accounts", "SELECT DISTINCT account FROM credentials ORDER BY account", rs -> rs.getString(1));
+  }
+
   private static Credential credentialRow(ResultSet rs) throws SQLException {
     return new Credential(rs.getString(1), rs.getString(2), rs.getString(3));
   }

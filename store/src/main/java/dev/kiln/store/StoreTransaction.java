@@ -17,6 +17,9 @@ public interface StoreTransaction {
 
   void insertCredential(Credential credential);
 
+  /** Every account that has a credential, in order. */
+  List<String> accounts();
+
   /** Every credential of an account, oldest first. */
   List<Credential> credentials(String account);
 

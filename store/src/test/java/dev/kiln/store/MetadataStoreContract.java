@@ -66,6 +66,19 @@ public abstract class MetadataStoreContract {
   @Nested
   class Credentials {
     @Test
+  void listsTheAccountsThatHaveCredentials() {
+    var a = TestRecords.randomAccount();
+    var b = TestRecords.randomAccount();
+    store.write(tx -> {
+      tx.insertCredential(new dev.kiln.core.Credential("AKIDLISTA" + a, "s", a));
+      tx.insertCredential(new dev.kiln.core.Credential("AKIDLISTB" + b, "s", b));
+      tx.insertCredential(new dev.kiln.core.Credential("AKIDLISTC" + b, "s", b));
+      return null;
+    });
+    assertThat(store.read(StoreTransaction::accounts)).contains(a, b).doesNotHaveDuplicates();
+  }
+
+  @Test
     void insertedCredentialIsFoundByKeyAndListedOldestFirst() {
       var keys = List.of("AKIAZZZZ" + account, "AKIAAAAA" + account, "AKIAMMMM" + account);
       for (String key : keys) {

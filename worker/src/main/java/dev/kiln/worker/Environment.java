@@ -51,6 +51,8 @@ final class Environment implements RuntimeApiHandler {
   private volatile Double initDurationMs;
   private volatile boolean initReported;
   volatile long idleSinceNanos;
+  /** The provisioned-concurrency configuration this environment is kept for, or null (on-demand). */
+  volatile String provisionedFor;
   private volatile long lastOutputNanos;
 
   Environment(FunctionKey key, FunctionVersion version, Sandbox sandbox, WorkerStats stats, InvocationLogSink logs) {
@@ -90,6 +92,11 @@ final class Environment implements RuntimeApiHandler {
     } catch (ExecutionException e) {
       return false;
     }
+  }
+
+  /** Why initialization failed, for logs. */
+  String initFailureDescription() {
+    return String.valueOf(initFailure);
   }
 
   /** An environment initialized ahead of demand: its first invocation is warm, with no Init Duration. */

@@ -9,9 +9,9 @@ import dev.kiln.sandbox.SandboxPool;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedDeque;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,12 +34,13 @@ public final class Worker implements AutoCloseable {
   private final InvocationLogSink logs;
   private final ScalingGate gate;
   private final WorkerStats stats = new WorkerStats();
-  private final Map<FunctionKey, ConcurrentLinkedDeque<Environment>> idle = new ConcurrentHashMap<>();
+  private final Map<FunctionKey, IdlePool> idle = new ConcurrentHashMap<>();
   private final Thread maintenance;
   /** The current configuration of each function version, so superseded environments are not reused. */
   private final Map<String, FunctionKey> latestKeys = new ConcurrentHashMap<>();
   /** At most this many replacement environments are initialized ahead of an update. */
   static final int MAX_UPDATE_PREWARM = 8;
+  private final Map<String, ProvisionedSet> provisioned = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   public Worker(WorkerSettings settings, SandboxBackend backend, RuntimeCatalog runtimes, CodeCache codeCache,
@@ -98,8 +99,10 @@ public final class Worker implements AutoCloseable {
     for (var environment : starting) {
       if (environment.awaitReady()) {
         environment.markPrewarmed();
-        idle.computeIfAbsent(key, k -> new ConcurrentLinkedDeque<>()).offerFirst(environment);
+        idle.computeIfAbsent(key, k -> new IdlePool()).offerFirst(environment);
       } else {
+        log.warn("a replacement environment for {} failed to initialize: {}", version.functionName(),
+            environment.initFailureDescription());
         environment.retire();
       }
     }
@@ -111,11 +114,139 @@ public final class Worker implements AutoCloseable {
     latestKeys.put(versionId(key), key);
     for (var entry : idle.entrySet()) {
       if (!entry.getKey().equals(key) && versionId(entry.getKey()).equals(versionId(key))) {
-        var deque = entry.getValue();
-        for (var environment = deque.pollFirst(); environment != null; environment = deque.pollFirst()) {
+        var pool = entry.getValue();
+        pool.stream().filter(e -> e.provisionedFor == null).toList().forEach(environment -> {
+          if (pool.remove(environment)) {
+            environment.retire();
+          }
+        });
+      }
+    }
+  }
+
+  // ---- provisioned concurrency ---------------------------------------------------------------
+
+  /**
+   * Keeps {@code count} environments of {@code version} initialized under {@code key} (one
+   * provisioned-concurrency configuration), with AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency.
+   * They are never reaped for idleness and are replaced when they fail; invocations use them first and
+   * spill over to on-demand environments when all are busy. Returns at once; see {@link #provisionedStatus}.
+   */
+  public void provision(String key, FunctionVersion version, int count) {
+    var set = provisioned.compute(key, (k, existing) -> {
+      if (existing != null && existing.version.equals(version)) {
+        existing.requested = count;
+        return existing;
+      }
+      if (existing != null) {
+        existing.release();
+      }
+      return new ProvisionedSet(key, version, count);
+    });
+    set.failure = null;
+    fill(set);
+  }
+
+  public void deprovision(String key) {
+    var set = provisioned.remove(key);
+    if (set != null) {
+      set.requested = 0;
+      set.release();
+    }
+  }
+
+  /** Drops every provisioned configuration whose key starts with {@code prefix}. */
+  public void deprovisionAll(String prefix) {
+    for (var key : List.copyOf(provisioned.keySet())) {
+      if (key.startsWith(prefix)) {
+        deprovision(key);
+      }
+    }
+  }
+
+  /** How far a provisioned-concurrency configuration is: requested, allocated, and why it failed if it did. */
+  public ProvisionedStatus provisionedStatus(String key) {
+    var set = provisioned.get(key);
+    if (set == null) {
+      return new ProvisionedStatus(0, 0, null);
+    }
+    return new ProvisionedStatus(set.requested, set.live(), set.failure);
+  }
+
+  private void fill(ProvisionedSet set) {
+    if (!set.filling.compareAndSet(false, true)) {
+      return;
+    }
+    Thread.ofVirtual().name("provision-" + set.key).start(() -> {
+      try {
+        var key = FunctionKey.of(set.version);
+        while (!closed && provisioned.get(set.key) == set && set.live() < set.requested) {
+          var environment = create(key, set.version, "provisioned-concurrency");
+          if (!environment.awaitReady()) {
+            environment.retire();
+            set.failure = "FUNCTION_ERROR_INIT_FAILURE: the function failed to initialize; check its log.";
+            return;
+          }
+          environment.markPrewarmed();
+          environment.provisionedFor = set.key;
+          set.environments.add(environment);
+          idle.computeIfAbsent(key, k -> new IdlePool()).offerFirst(environment);
+        }
+        // Lowered: retire surplus provisioned environments that are idle now; busy ones follow later.
+        var pool = idle.get(key);
+        for (var environment : set.environments) {
+          if (set.live() <= set.requested) {
+            break;
+          }
+          if (pool != null && pool.remove(environment)) {
+            set.environments.remove(environment);
+            environment.retire();
+          }
+        }
+      } catch (RuntimeException e) {
+        set.failure = "Kiln could not start an environment: " + e.getMessage();
+        log.warn("provisioning {} failed: {}", set.key, e.toString());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        set.filling.set(false);
+      }
+    });
+  }
+
+  /** What a provisioned-concurrency configuration has reached. */
+  public record ProvisionedStatus(int requested, int allocated, String failure) {}
+
+  /** The environments kept for one provisioned-concurrency configuration. */
+  private final class ProvisionedSet {
+    final String key;
+    final FunctionVersion version;
+    final java.util.Set<Environment> environments = ConcurrentHashMap.newKeySet();
+    final java.util.concurrent.atomic.AtomicBoolean filling = new java.util.concurrent.atomic.AtomicBoolean();
+    volatile int requested;
+    volatile String failure;
+
+    ProvisionedSet(String key, FunctionVersion version, int requested) {
+      this.key = key;
+      this.version = version;
+      this.requested = requested;
+    }
+
+    int live() {
+      environments.removeIf(e -> e.state() == EnvironmentState.RETIRED);
+      return environments.size();
+    }
+
+    /** Hands the environments back to on-demand use: idle ones are retired, busy ones age out. */
+    void release() {
+      var pool = idle.get(FunctionKey.of(version));
+      for (var environment : environments) {
+        if (pool != null && pool.remove(environment)) {
           environment.retire();
         }
+        environment.provisionedFor = null;
       }
+      environments.clear();
     }
   }
 
@@ -144,7 +275,7 @@ public final class Worker implements AutoCloseable {
     boolean superseded = latest != null && !latest.equals(environment.key)
         && version.lastUpdateStatus() != dev.kiln.core.LastUpdateStatus.InProgress;
     if (environment.reusable() && !closed && !superseded) {
-      idle.computeIfAbsent(environment.key, k -> new ConcurrentLinkedDeque<>()).offerFirst(environment);
+      idle.computeIfAbsent(environment.key, k -> new IdlePool()).offerFirst(environment);
     } else if (environment.reusable()) {
       environment.retire();
     }
@@ -169,11 +300,11 @@ public final class Worker implements AutoCloseable {
   }
 
   private Environment takeIdle(FunctionKey key) {
-    var deque = idle.get(key);
-    if (deque == null) {
+    var pool = idle.get(key);
+    if (pool == null) {
       return null;
     }
-    for (var environment = deque.pollFirst(); environment != null; environment = deque.pollFirst()) {
+    for (var environment = pool.poll(); environment != null; environment = pool.poll()) {
       environment.thaw();
       if (environment.reusable()) {
         return environment;
@@ -183,6 +314,10 @@ public final class Worker implements AutoCloseable {
   }
 
   private Environment create(FunctionKey key, FunctionVersion version) {
+    return create(key, version, "on-demand");
+  }
+
+  private Environment create(FunctionKey key, FunctionVersion version, String initializationType) {
     var command = runtimes.command(version.runtime(), version.handler())
         .orElseThrow(() -> new IllegalStateException("runtime " + version.runtime() + " is not supported"));
     var codeDir = codeCache.directory(version.code());
@@ -197,7 +332,7 @@ public final class Worker implements AutoCloseable {
         false));
     var environment = new Environment(key, version, sandbox, stats, logs);
     var variables = LambdaVariables.forVersion(version, settings.region(), sandbox.runtimeApiAddress(),
-        LambdaVariables.logStreamName(version.version()), "on-demand", command.extraEnvironment());
+        LambdaVariables.logStreamName(version.version()), initializationType, command.extraEnvironment());
     try {
       environment.start(new Launch(command.command(), variables, codeDir, version.memorySize()));
     } catch (IOException | RuntimeException e) {
@@ -214,19 +349,24 @@ public final class Worker implements AutoCloseable {
       } catch (InterruptedException e) {
         return;
       }
+      for (var set : provisioned.values()) {
+        if (set.live() < set.requested && set.failure == null) {
+          fill(set);
+        }
+      }
       long now = System.nanoTime();
-      for (var deque : idle.values()) {
-        for (var environment : deque) {
+      for (var pool : idle.values()) {
+        for (var environment : pool.stream().toList()) {
           long idleNanos = now - environment.idleSinceNanos;
-          if (idleNanos > settings.keepAlive().toNanos()) {
-            if (deque.remove(environment)) {
+          if (idleNanos > settings.keepAlive().toNanos() && environment.provisionedFor == null) {
+            if (pool.remove(environment)) {
               environment.retire();
             }
           } else if (idleNanos > settings.freezeAfter().toNanos()
-              && environment.state() == EnvironmentState.IDLE && deque.remove(environment)) {
+              && environment.state() == EnvironmentState.IDLE && pool.remove(environment)) {
             // Owned now: nobody can take it between the freeze and its return to the pool.
             environment.freeze();
-            deque.offerLast(environment);
+            pool.offerLast(environment);
           }
         }
       }
@@ -237,8 +377,8 @@ public final class Worker implements AutoCloseable {
   public void close() {
     closed = true;
     maintenance.interrupt();
-    for (var deque : idle.values()) {
-      for (var environment = deque.pollFirst(); environment != null; environment = deque.pollFirst()) {
+    for (var pool : idle.values()) {
+      for (var environment = pool.poll(); environment != null; environment = pool.poll()) {
         environment.retire();
       }
     }

@@ -130,6 +130,34 @@ class WorkerTest {
     assertThat(text(invoke(v1, "{}"))).contains("\"n\":1");
   }
 
+  @Test
+  void provisionedEnvironmentsAreReadyAheadServedFirstAndSpillOver() throws Exception {
+    var v1 = version("one", LastUpdateStatus.Successful);
+    worker.provision("k", v1, 2);
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    while (worker.provisionedStatus("k").allocated() < 2 && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(worker.provisionedStatus("k").allocated()).isEqualTo(2);
+    assertThat(worker.stats().coldStarts()).isZero();
+    try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      var futures = new ArrayList<java.util.concurrent.Future<InvocationResult>>();
+      for (int i = 0; i < 3; i++) {
+        futures.add(pool.submit(() -> invoke(v1, "{\"sleep\":300}")));
+      }
+      int withInit = 0;
+      for (var future : futures) {
+        if (future.get().initDurationMs() != null) {
+          withInit++;
+        }
+      }
+      assertThat(withInit).as("only the spill-over invocation starts cold").isEqualTo(1);
+    }
+    assertThat(worker.stats().coldStarts()).isEqualTo(1);
+    worker.deprovision("k");
+    assertThat(worker.provisionedStatus("k").requested()).isZero();
+  }
+
   private InvocationResult invoke(FunctionVersion version, String payload) throws InterruptedException {
     return worker.invoke(new InvocationRequest(UUID.randomUUID().toString(), version,
         "arn:aws:lambda:us-east-1:000000000000:function:f", payload.getBytes(StandardCharsets.UTF_8), null, false,

@@ -45,23 +45,11 @@ final class InvokeRoutes {
    * function produces it, then one InvokeComplete event carries any error and the log tail.
    */
   private ApiReply invokeWithResponseStream(ApiCall call) {
-    var type = call.header("x-amz-invocation-type").orElse("RequestResponse");
-    if (!type.equals("RequestResponse") && !type.equals("DryRun")) {
-      throw KilnException.invalid("1 validation error detected: Value '" + type + "' at 'invocationType' failed to "
-          + "satisfy constraint: Member must satisfy enum value set: [RequestResponse, DryRun]");
+    var target = target(call, "RequestResponse", "DryRun");
+    if (target.dryRun()) {
+      return target.dryRunReply();
     }
-    var logType = logType(call);
-    var payload = payload(call, MAX_SYNC_PAYLOAD);
-    var clientContext = clientContext(call);
-    var ref = FunctionRef.parse(call.path("FunctionName"), call.queryParam("Qualifier").orElse(null));
-    var version = control.resolveForInvoke(call.account(), ref, ThreadLocalRandom.current().nextDouble());
-    invoker.checkRunnable(version.runtime());
-    var headers = new LinkedHashMap<String, String>();
-    headers.put("X-Amz-Executed-Version", version.version());
-    if (type.equals("DryRun")) {
-      return new ApiReply(204, headers, new ApiReply.Body.None());
-    }
-    var invokedArn = control.arn(call.account(), ref.name(), ref.qualifier().orElse(null));
+    var headers = target.headers();
     return new ApiReply(200, headers, new ApiReply.Body.Writer("application/vnd.amazon.eventstream", out -> {
       var clientGone = new boolean[1];
       ResponseStream stream = chunk -> {
@@ -75,8 +63,7 @@ final class InvokeRoutes {
           clientGone[0] = true;
         }
       };
-      var request = new InvocationRequest(UUID.randomUUID().toString(), version, invokedArn, payload, clientContext,
-          logType.equals("Tail"), stream);
+      var request = target.request(stream);
       var result = invoker.invoke(request);
       if (clientGone[0]) {
         return;
@@ -118,25 +105,13 @@ final class InvokeRoutes {
   }
 
   private ApiReply invoke(ApiCall call) {
-    var type = call.header("x-amz-invocation-type").orElse("RequestResponse");
-    if (!type.equals("RequestResponse") && !type.equals("Event") && !type.equals("DryRun")) {
-      throw KilnException.invalid("1 validation error detected: Value '" + type + "' at 'invocationType' failed to "
-          + "satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]");
+    var target = target(call, "RequestResponse", "Event", "DryRun");
+    if (target.dryRun()) {
+      return target.dryRunReply();
     }
-    var logType = logType(call);
-    var payload = payload(call, type.equals("Event") ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD);
-    var clientContext = clientContext(call);
-    var ref = FunctionRef.parse(call.path("FunctionName"), call.queryParam("Qualifier").orElse(null));
-    var version = control.resolveForInvoke(call.account(), ref, ThreadLocalRandom.current().nextDouble());
-    invoker.checkRunnable(version.runtime());
-    var headers = new LinkedHashMap<String, String>();
-    headers.put("X-Amz-Executed-Version", version.version());
-    if (type.equals("DryRun")) {
-      return new ApiReply(204, headers, new ApiReply.Body.None());
-    }
-    var invokedArn = control.arn(call.account(), ref.name(), ref.qualifier().orElse(null));
-    var request = new InvocationRequest(UUID.randomUUID().toString(), version, invokedArn, payload, clientContext,
-        logType.equals("Tail") && !type.equals("Event"), null);
+    var headers = target.headers();
+    var request = target.request(null);
+    var type = target.type();
     if (type.equals("Event")) {
       invoker.invokeAsync(request);
       return new ApiReply(202, java.util.Map.of(), new ApiReply.Body.None());
@@ -150,6 +125,51 @@ final class InvokeRoutes {
           Base64.getEncoder().encodeToString(result.logTail().getBytes(StandardCharsets.UTF_8)));
     }
     return new ApiReply(200, headers, new ApiReply.Body.Bytes("application/json", result.payload()));
+  }
+
+  /**
+   * Everything both Invoke operations read before running anything: the invocation type (one of
+   * {@code allowedTypes}), the payload within its limit, the client context, and the version to
+   * run, already admitted as runnable.
+   */
+  private Target target(ApiCall call, String... allowedTypes) {
+    var type = call.header("x-amz-invocation-type").orElse("RequestResponse");
+    if (!java.util.List.of(allowedTypes).contains(type)) {
+      throw KilnException.invalid("1 validation error detected: Value '" + type + "' at 'invocationType' failed to "
+          + "satisfy constraint: Member must satisfy enum value set: " + java.util.Arrays.toString(allowedTypes));
+    }
+    var logType = logType(call);
+    var payload = payload(call, type.equals("Event") ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD);
+    var clientContext = clientContext(call);
+    var ref = FunctionRef.parse(call.path("FunctionName"), call.queryParam("Qualifier").orElse(null));
+    var version = control.resolveForInvoke(call.account(), ref, ThreadLocalRandom.current().nextDouble());
+    invoker.checkRunnable(version.runtime());
+    var invokedArn = control.arn(call.account(), ref.name(), ref.qualifier().orElse(null));
+    return new Target(type, logType.equals("Tail") && !type.equals("Event"), payload, clientContext, version,
+        invokedArn);
+  }
+
+  /** A validated Invoke: what to run and how. */
+  private record Target(String type, boolean tailLogs, byte[] payload, String clientContext,
+      dev.kiln.core.FunctionVersion version, String invokedArn) {
+    boolean dryRun() {
+      return type.equals("DryRun");
+    }
+
+    LinkedHashMap<String, String> headers() {
+      var headers = new LinkedHashMap<String, String>();
+      headers.put("X-Amz-Executed-Version", version.version());
+      return headers;
+    }
+
+    ApiReply dryRunReply() {
+      return new ApiReply(204, headers(), new ApiReply.Body.None());
+    }
+
+    InvocationRequest request(ResponseStream stream) {
+      return new InvocationRequest(UUID.randomUUID().toString(), version, invokedArn, payload, clientContext, tailLogs,
+          stream);
+    }
   }
 
   /** The event: JSON as Lambda requires, within the limit for the invocation type; none means {}. */

@@ -276,8 +276,13 @@ final class CgroupV1 {
         // gone
       }
     }
-    groups.forEach((id, ds) -> killAll(ds, freezers.get(id)));
-    groups.values().forEach(CgroupV1::removeDirs);
+    // In parallel: each group may wait up to 2 s for its crun to exit, and a crash can leave many.
+    try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      groups.forEach((id, ds) -> pool.execute(() -> {
+        killAll(ds, freezers.get(id));
+        removeDirs(ds);
+      }));
+    }
     removeParents(mounts, relative);
     return groups.size();
   }

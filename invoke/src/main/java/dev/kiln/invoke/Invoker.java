@@ -4,6 +4,7 @@ import dev.kiln.admission.Admission;
 import dev.kiln.admission.Throttled;
 import dev.kiln.core.ErrorCode;
 import dev.kiln.core.KilnException;
+import dev.kiln.worker.HostCapacityExceeded;
 import dev.kiln.worker.InvocationRequest;
 import dev.kiln.worker.InvocationResult;
 import dev.kiln.worker.Worker;
@@ -71,6 +72,9 @@ public final class Invoker implements AutoCloseable {
       return run(request);
     } catch (Throttled t) {
       throw KilnException.throttled(t.getMessage(), t.reason().name(), t.retryAfterSeconds());
+    } catch (HostCapacityExceeded e) {
+      // Lambda has no reason for a full host; to its caller it is the concurrency limit of the node.
+      throw KilnException.throttled(e.getMessage(), "ConcurrentInvocationLimitExceeded", 1);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new KilnException(ErrorCode.ServiceException, "The invocation was interrupted by a server shutdown.");
@@ -101,12 +105,13 @@ public final class Invoker implements AutoCloseable {
                   request.version().functionName(), result.functionError());
             }
             return;
-          } catch (Throttled t) {
+          } catch (Throttled | HostCapacityExceeded t) {
+            int retryAfter = t instanceof Throttled throttled ? throttled.retryAfterSeconds() : 1;
             if (System.nanoTime() > deadline) {
               log.warn("async invocation {} dropped after waiting {} for capacity", request.requestId(), MAX_EVENT_AGE);
               return;
             }
-            Thread.sleep(Math.min(1000L * t.retryAfterSeconds(), 1000L));
+            Thread.sleep(Math.min(1000L * retryAfter, 1000L));
           }
         }
       } catch (InterruptedException e) {

@@ -81,7 +81,7 @@ public final class KilnNode implements AutoCloseable {
       var backend = SandboxBackends.detect(data.resolve("sandboxes"), data.resolve("runtime"));
       phases.done("sandbox backend");
       var worker = new Worker(new WorkerSettings(config.region().name(), config.keepAlive(), Duration.ofSeconds(1),
-          config.prewarmedSandboxes()), backend, runtimes, codeCache,
+          config.prewarmedSandboxes(), WorkerSettings.defaultMemoryBudgetMb()), backend, runtimes, codeCache,
           (version, requestId, lines) -> logStore.append(version.account(), version.functionName(), requestId,
               System.currentTimeMillis(), lines),
           version -> admission.admitNewEnvironment(version.account(), version.functionName()));

@@ -42,6 +42,8 @@ final class Environment implements RuntimeApiHandler {
   private final CompletableFuture<Void> initialized = new CompletableFuture<>();
   private final List<String> initLog = new ArrayList<>();
   private final InvocationLogSink logs;
+  /** Runs once when this environment is retired, however that happens. */
+  private final Runnable onRetired;
   private volatile Pending current;
   private volatile Outcome initFailure;
   /** The invocation whose log receives output lines: set when it starts, cleared once its log is written. */
@@ -55,7 +57,9 @@ final class Environment implements RuntimeApiHandler {
   volatile String provisionedFor;
   private volatile long lastOutputNanos;
 
-  Environment(FunctionKey key, FunctionVersion version, Sandbox sandbox, WorkerStats stats, InvocationLogSink logs) {
+  Environment(FunctionKey key, FunctionVersion version, Sandbox sandbox, WorkerStats stats, InvocationLogSink logs,
+      Runnable onRetired) {
+    this.onRetired = onRetired;
     this.logs = logs;
     this.key = key;
     this.version = version;
@@ -227,6 +231,7 @@ final class Environment implements RuntimeApiHandler {
       return;
     }
     stats.transition(previous, EnvironmentState.RETIRED);
+    onRetired.run();
     var pending = current;
     if (pending != null) {
       pending.outcome.complete(new Outcome.EnvironmentFailure("Runtime.ExitError",
@@ -354,7 +359,11 @@ final class Environment implements RuntimeApiHandler {
       retire();
     } else {
       var previous = state.getAndSet(EnvironmentState.RETIRED);
+      if (previous == EnvironmentState.RETIRED) {
+        return;
+      }
       stats.transition(previous, EnvironmentState.RETIRED);
+      onRetired.run();
       if (api != null) {
         api.close();
       }

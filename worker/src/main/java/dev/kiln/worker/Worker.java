@@ -3,6 +3,7 @@ package dev.kiln.worker;
 import dev.kiln.core.FunctionVersion;
 import dev.kiln.runtimes.RuntimeCatalog;
 import dev.kiln.sandbox.Launch;
+import dev.kiln.sandbox.Sandbox;
 import dev.kiln.sandbox.SandboxBackend;
 import dev.kiln.sandbox.SandboxLimits;
 import dev.kiln.sandbox.SandboxPool;
@@ -41,6 +42,7 @@ public final class Worker implements AutoCloseable {
   /** At most this many replacement environments are initialized ahead of an update. */
   static final int MAX_UPDATE_PREWARM = 8;
   private final Map<String, ProvisionedSet> provisioned = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong committedMb = new java.util.concurrent.atomic.AtomicLong();
   private volatile boolean closed;
 
   public Worker(WorkerSettings settings, SandboxBackend backend, RuntimeCatalog runtimes, CodeCache codeCache,
@@ -122,6 +124,57 @@ public final class Worker implements AutoCloseable {
         });
       }
     }
+  }
+
+  /**
+   * Commits the version's memory to a new environment within the host budget. When the budget is
+   * full, idle on-demand environments are retired least recently used first; if that is not
+   * enough, the request is refused with {@link HostCapacityExceeded}.
+   */
+  private void reserveMemory(FunctionVersion version) {
+    int needed = version.memorySize();
+    while (true) {
+      long committed = committedMb.get();
+      if (committed + needed <= settings.memoryBudgetMb()) {
+        if (committedMb.compareAndSet(committed, committed + needed)) {
+          return;
+        }
+        continue;
+      }
+      if (!evictLeastRecentlyUsed()) {
+        throw new HostCapacityExceeded("This node has no memory left for another " + needed + " MB environment ("
+            + committed + " of " + settings.memoryBudgetMb() + " MB committed).");
+      }
+    }
+  }
+
+  private boolean evictLeastRecentlyUsed() {
+    while (true) {
+      Environment oldest = null;
+      IdlePool oldestPool = null;
+      for (var pool : idle.values()) {
+        for (var environment : pool.stream().toList()) {
+          if (environment.provisionedFor == null
+              && (oldest == null || environment.idleSinceNanos < oldest.idleSinceNanos)) {
+            oldest = environment;
+            oldestPool = pool;
+          }
+        }
+      }
+      if (oldest == null) {
+        return false;
+      }
+      if (oldestPool.remove(oldest)) {
+        stats.evictions.increment();
+        oldest.retire();
+        return true;
+      }
+    }
+  }
+
+  /** Memory (MB) committed to live environments on this node. */
+  public long committedMemoryMb() {
+    return committedMb.get();
   }
 
   // ---- provisioned concurrency ---------------------------------------------------------------
@@ -328,9 +381,17 @@ public final class Worker implements AutoCloseable {
         throw new EntrypointMissing(entrypoint);
       }
     }
-    var sandbox = sandboxes.take(new SandboxLimits(version.memorySize(), version.ephemeralStorageSize(), MAX_PIDS,
-        false));
-    var environment = new Environment(key, version, sandbox, stats, logs);
+    reserveMemory(version);
+    Sandbox sandbox;
+    try {
+      sandbox = sandboxes.take(new SandboxLimits(version.memorySize(), version.ephemeralStorageSize(), MAX_PIDS,
+          false));
+    } catch (RuntimeException e) {
+      committedMb.addAndGet(-version.memorySize());
+      throw e;
+    }
+    int memory = version.memorySize();
+    var environment = new Environment(key, version, sandbox, stats, logs, () -> committedMb.addAndGet(-memory));
     var variables = LambdaVariables.forVersion(version, settings.region(), sandbox.runtimeApiAddress(),
         LambdaVariables.logStreamName(version.version()), initializationType, command.extraEnvironment());
     try {

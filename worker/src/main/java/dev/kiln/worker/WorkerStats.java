@@ -11,6 +11,7 @@ public final class WorkerStats {
   private final Map<EnvironmentState, LongAdder> entered = new EnumMap<>(EnvironmentState.class);
   final LongAdder coldStarts = new LongAdder();
   final LongAdder warmStarts = new LongAdder();
+  final LongAdder evictions = new LongAdder();
 
   WorkerStats() {
     for (var state : EnvironmentState.values()) {
@@ -39,6 +40,11 @@ public final class WorkerStats {
 
   public long coldStarts() {
     return coldStarts.sum();
+  }
+
+  /** Idle environments retired early to make room for another function's. */
+  public long evictions() {
+    return evictions.sum();
   }
 
   public long warmStarts() {

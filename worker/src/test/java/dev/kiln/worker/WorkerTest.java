@@ -51,7 +51,7 @@ class WorkerTest {
     var runtimes = RuntimeCatalog.install(dir.resolve("rt"));
     var backend = SandboxBackends.detect(dir.resolve("sb"), dir.resolve("rt"));
     var cache = new CodeCache(dir.resolve("cc"), zips::get);
-    worker = new Worker(new WorkerSettings("us-east-1", Duration.ofMinutes(5), Duration.ofSeconds(30), 1), backend,
+    worker = new Worker(new WorkerSettings("us-east-1", Duration.ofMinutes(5), Duration.ofSeconds(30), 1, 512), backend,
         runtimes, cache, (version, requestId, lines) -> logged.addAll(lines), ScalingGate.OPEN);
   }
 
@@ -158,6 +158,44 @@ class WorkerTest {
     assertThat(worker.provisionedStatus("k").requested()).isZero();
   }
 
+  @Test
+  void aFullHostEvictsTheLeastRecentlyUsedIdleEnvironmentBeforeRefusing() throws Exception {
+    // The budget is 512 MB: four 128 MB environments.
+    var functions = new ArrayList<FunctionVersion>();
+    for (int i = 0; i < 5; i++) {
+      functions.add(named("f" + i, "v" + i));
+    }
+    for (int i = 0; i < 4; i++) {
+      invoke(functions.get(i), "{}");
+    }
+    assertThat(worker.committedMemoryMb()).isEqualTo(512);
+    invoke(functions.get(4), "{}");
+    assertThat(worker.stats().evictions()).isEqualTo(1);
+    assertThat(worker.committedMemoryMb()).isEqualTo(512);
+    // f0 was the least recently used: it starts cold again; f3 is still warm.
+    assertThat(invoke(functions.get(3), "{}").initDurationMs()).isNull();
+    try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+      var busy = new ArrayList<java.util.concurrent.Future<InvocationResult>>();
+      for (int i = 1; i < 5; i++) {
+        var v = functions.get(i);
+        busy.add(pool.submit(() -> invoke(v, "{\"sleep\":800}")));
+      }
+      Thread.sleep(300);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> invoke(functions.get(0), "{}"))
+          .isInstanceOf(HostCapacityExceeded.class);
+      for (var future : busy) {
+        future.get();
+      }
+    }
+  }
+
+  private FunctionVersion named(String name, String code) throws IOException {
+    var v = version(code, LastUpdateStatus.Successful);
+    return new FunctionVersion(v.account(), name, v.version(), v.runtime(), v.handler(), v.role(), v.description(),
+        v.memorySize(), v.timeout(), v.ephemeralStorageSize(), v.environment(), v.architectures(), v.code(),
+        v.lastModified(), v.revisionId(), v.state(), v.lastUpdateStatus());
+  }
+
   private InvocationResult invoke(FunctionVersion version, String payload) throws InterruptedException {
     return worker.invoke(new InvocationRequest(UUID.randomUUID().toString(), version,
         "arn:aws:lambda:us-east-1:000000000000:function:f", payload.getBytes(StandardCharsets.UTF_8), null, false,
@@ -182,7 +220,10 @@ class WorkerTest {
   private static byte[] zip(String source) throws IOException {
     var bytes = new ByteArrayOutputStream();
     try (var zip = new ZipOutputStream(bytes)) {
-      zip.putNextEntry(new ZipEntry("index.js"));
+      var entry = new ZipEntry("index.js");
+      // A fixed time keeps the bytes, and so the code's SHA-256, the same for the same source.
+      entry.setTime(0);
+      zip.putNextEntry(entry);
       zip.write(source.getBytes(StandardCharsets.UTF_8));
       zip.closeEntry();
     }

@@ -122,6 +122,13 @@ public final class Admission {
     return account(account).function(function).inFlight.get();
   }
 
+  /** Current concurrency of each function of the account that has run on this node. */
+  public Map<String, Integer> functionConcurrency(String account) {
+    var result = new java.util.TreeMap<String, Integer>();
+    account(account).functions.forEach((name, fn) -> result.put(name, fn.inFlight.get()));
+    return result;
+  }
+
   public int unreservedLimit(String account) {
     return settings.accountConcurrency() - account(account).reservedTotal.get();
   }

@@ -74,6 +74,11 @@ public final class ApiServer implements AutoCloseable {
     return new ConcurrencyRoutes(control, admission, invoker)::register;
   }
 
+  /** Kiln's counters: concurrency, throttles, environments. */
+  public static Consumer<Router> stats(Invoker invoker) {
+    return new StatsRoutes(invoker)::register;
+  }
+
   /** Kiln's own log API. */
   public static Consumer<Router> logs(ControlPlane control, dev.kiln.store.LogStore logs) {
     return new LogRoutes(control, logs)::register;

@@ -9,6 +9,7 @@ import dev.kiln.worker.InvocationRequest;
 import dev.kiln.worker.InvocationResult;
 import dev.kiln.worker.Worker;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -36,6 +37,22 @@ public final class Invoker implements AutoCloseable {
 
   public Admission admission() {
     return admission;
+  }
+
+  /** The worker's counters: environments by state, cold and warm starts, evictions, memory. */
+  public Map<String, Object> workerStats() {
+    var stats = worker.stats();
+    var states = new java.util.LinkedHashMap<String, Long>();
+    for (var state : dev.kiln.worker.EnvironmentState.values()) {
+      states.put(state.name(), stats.inState(state));
+    }
+    var doc = new java.util.LinkedHashMap<String, Object>();
+    doc.put("environments", states);
+    doc.put("coldStarts", stats.coldStarts());
+    doc.put("warmStarts", stats.warmStarts());
+    doc.put("evictions", stats.evictions());
+    doc.put("committedMemoryMb", worker.committedMemoryMb());
+    return doc;
   }
 
   /** Keeps {@code count} environments of {@code version} initialized for one provisioned configuration. */

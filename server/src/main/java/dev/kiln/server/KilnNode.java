@@ -112,7 +112,8 @@ public final class KilnNode implements AutoCloseable {
           }),
           ApiServer.concurrency(control, admission, invoker),
           ApiServer.invoke(control, invoker),
-          ApiServer.logs(control, logStore)));
+          ApiServer.logs(control, logStore),
+          ApiServer.stats(invoker)));
       resources.add(api);
       phases.done("http");
 

@@ -144,6 +144,10 @@ class InvokeApiTest extends InvokeTestBase {
     assertThat(latest.ok().path("greeting").asString()).isEqualTo("two");
     assertThat(latest.ok().path("arn").asString()).isEqualTo(arn(name));
 
+    Invocation explicitLatest = invoke(name, "{}", b -> b.qualifier("$LATEST"));
+    assertThat(explicitLatest.executedVersion()).isEqualTo("$LATEST");
+    assertThat(explicitLatest.ok().path("arn").asString()).isEqualTo(arn(name) + ":$LATEST");
+
     Invocation one = invoke(name, "{}", b -> b.qualifier("1"));
     assertThat(one.executedVersion()).isEqualTo("1");
     assertThat(one.ok().path("greeting").asString()).isEqualTo("one");
@@ -183,7 +187,6 @@ class InvokeApiTest extends InvokeTestBase {
     Sdk.expectError(404, "ResourceNotFoundException", () -> lambda.invoke(b -> b.functionName(name).qualifier("9")));
     Sdk.expectError(404, "ResourceNotFoundException", () -> lambda.invoke(b -> b.functionName(name).qualifier("nope")));
     Sdk.expectError(404, "ResourceNotFoundException", () -> lambda.invoke(b -> b.functionName(uniqueName("missing"))));
-    cli.toString();
   }
 
   @Test

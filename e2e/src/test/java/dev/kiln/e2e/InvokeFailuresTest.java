@@ -239,12 +239,6 @@ class InvokeFailuresTest extends InvokeTestBase {
         .isEqualTo("RequestId: " + pyExit.requestId() + " Error: Runtime exited with error: exit status 3");
     assertThat(invoke(python, "{}").ok().path("count").asInt()).isEqualTo(1);
 
-    // kill -9 from inside is a crash, not an out-of-memory kill.
-    Invocation killed = invoke(python, "{\"action\":\"kill9\"}");
-    assertThat(killed.unhandled("Runtime.ExitError").path("errorMessage").asString())
-        .isEqualTo("RequestId: " + killed.requestId() + " Error: Runtime exited with error: signal: killed");
-    assertThat(invoke(python, "{}").ok().path("count").asInt()).isEqualTo(1);
-
     String java =
         deploy(
             "halting-java",
@@ -256,6 +250,19 @@ class InvokeFailuresTest extends InvokeTestBase {
     assertThat(halted.unhandled("Runtime.ExitError").path("errorMessage").asString())
         .endsWith("Error: Runtime exited with error: exit status 7");
     assertThat(invoke(java, "{}").ok().path("count").asInt()).isEqualTo(1);
+  }
+
+  /** kill -9 of the runtime from inside the function is a crash, not an out-of-memory kill. */
+  @Test
+  void a_runtime_killed_from_inside_is_runtime_exit_error() {
+    String python = python(10, 256);
+    JsonNode before = invoke(python, "{}").ok();
+    Invocation killed = invoke(python, "{\"action\":\"kill9\"}");
+    assertThat(killed.unhandled("Runtime.ExitError").path("errorMessage").asString())
+        .isEqualTo("RequestId: " + killed.requestId() + " Error: Runtime exited with error: signal: killed");
+    JsonNode after = invoke(python, "{}").ok();
+    assertThat(after.path("count").asInt()).isEqualTo(1);
+    assertThat(after.path("envId").asString()).isNotEqualTo(before.path("envId").asString());
   }
 
   static Stream<Arguments> initFailures() {

@@ -2,6 +2,7 @@ package dev.kiln.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.kiln.e2e.support.FunctionZip;
 import dev.kiln.e2e.support.Functions;
 import dev.kiln.e2e.support.Invocation;
 import dev.kiln.e2e.support.InvokeTestBase;
@@ -17,15 +18,16 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.services.lambda.model.CreateFunctionRequest;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -161,8 +163,7 @@ class SandboxIsolationTest extends InvokeTestBase {
     return invoke(function, event).ok();
   }
 
-  private String probeFunction(String prefix, java.util.function.Consumer<
-      software.amazon.awssdk.services.lambda.model.CreateFunctionRequest.Builder> extra) {
+  private String probeFunction(String prefix, Consumer<CreateFunctionRequest.Builder> extra) {
     return deploy(prefix, "python3.12", "lambda_function.lambda_handler", Functions.python(PROBE), extra);
   }
 
@@ -239,7 +240,7 @@ class SandboxIsolationTest extends InvokeTestBase {
             "victim",
             "nodejs22.x",
             "index.handler",
-            dev.kiln.e2e.support.FunctionZip.create()
+            FunctionZip.create()
                 .file("index.js", "exports.handler = async () => 'victim';\n")
                 .file(secret + ".txt", "the secret is " + secret)
                 .bytes());
@@ -440,8 +441,4 @@ class SandboxIsolationTest extends InvokeTestBase {
     String large = probeFunction("probe-1024", b -> b.memorySize(1024).timeout(20));
     assertThat(run(large, "{\"action\":\"allocate\",\"mb\":400}").path("allocated").asInt()).isEqualTo(400);
   }
-
-  /** Keeps the helper map import used in one place. */
-  @SuppressWarnings("unused")
-  private static final Map<String, String> NONE = Map.of();
 }

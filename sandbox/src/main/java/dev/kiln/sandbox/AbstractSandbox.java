@@ -62,6 +62,9 @@ abstract class AbstractSandbox implements Sandbox {
   protected final Path runDir;
   private Process process;
   private Thread pump;
+  private final LineSplitter.ReadState readState = new LineSplitter.ReadState();
+  /** Measures the output pipe exactly where the platform allows; null falls back to timing. */
+  private volatile PipeLevel pipeLevel;
   private final CompletableFuture<Void> ready = new CompletableFuture<>();
   protected final CompletableFuture<Exit> exited = new CompletableFuture<>();
   private final Deque<String> earlyLines = new ArrayDeque<>();
@@ -119,6 +122,7 @@ abstract class AbstractSandbox implements Sandbox {
       throw new SandboxException("cannot start sandbox " + id + ": " + e.getMessage(), e);
     }
     pump = Thread.ofVirtual().name("sandbox-out-" + id).start(this::pumpOutput);
+    pipeLevel = PipeLevel.ofStdout(process.pid());
     Thread.ofVirtual().name("sandbox-exit-" + id).start(this::awaitExit);
     try {
       ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -139,6 +143,40 @@ abstract class AbstractSandbox implements Sandbox {
 
   protected Process process() {
     return process;
+  }
+
+  /**
+   * Output written before {@code sinceNanos} has been delivered once the pump sits in a read it
+   * entered after that moment (a read returns at once when the pipe holds data), or in an older
+   * read that stayed blocked well past it.
+   */
+  @Override
+  public void awaitOutputDelivered(long sinceNanos, Duration max) {
+    long deadline = System.nanoTime() + max.toNanos();
+    var level = pipeLevel;
+    while (System.nanoTime() < deadline && pump != null && pump.isAlive()) {
+      long now = System.nanoTime();
+      if (level != null) {
+        // Exact: nothing left in the pipe and the pump back in read means every line was delivered.
+        int unread = level.unread();
+        if (unread == 0 && readState.reading) {
+          return;
+        }
+        if (unread >= 0) {
+          java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+          continue;
+        }
+      }
+      if (readState.reading) {
+        long entered = readState.readEnteredNanos;
+        // A wake-up can lag on a loaded machine: a read entered before the moment gets longer to return.
+        long settle = entered > sinceNanos ? 1_000_000 : 10_000_000;
+        if (now - Math.max(entered, sinceNanos) > settle) {
+          return;
+        }
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+    }
   }
 
   private void pumpOutput() {
@@ -165,7 +203,7 @@ abstract class AbstractSandbox implements Sandbox {
         } catch (RuntimeException e) {
           log.warn("output consumer of sandbox {} failed: {}", id, e.toString());
         }
-      });
+      }, readState);
     } catch (IOException e) {
       log.debug("sandbox {} output ended: {}", id, e.toString());
     }

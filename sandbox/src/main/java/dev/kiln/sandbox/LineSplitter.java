@@ -14,10 +14,27 @@ final class LineSplitter {
 
   /** Reads {@code in} to its end, passing each line to {@code sink}; a last line without newline too. */
   static void pump(InputStream in, Consumer<String> sink) throws IOException {
+    pump(in, sink, new ReadState());
+  }
+
+  /** Where the pump is: in a read since when, so a reader can tell that earlier output was delivered. */
+  static final class ReadState {
+    volatile boolean reading;
+    volatile long readEnteredNanos;
+  }
+
+  static void pump(InputStream in, Consumer<String> sink, ReadState state) throws IOException {
     byte[] buf = new byte[16 * 1024];
     var line = new ByteArrayOutputStream(256);
     int n;
-    while ((n = in.read(buf)) > 0) {
+    while (true) {
+      state.readEnteredNanos = System.nanoTime();
+      state.reading = true;
+      n = in.read(buf);
+      state.reading = false;
+      if (n <= 0) {
+        break;
+      }
       int start = 0;
       for (int i = 0; i < n; i++) {
         if (buf[i] == '\n') {

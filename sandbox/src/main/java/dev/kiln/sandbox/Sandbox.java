@@ -50,6 +50,12 @@ public interface Sandbox extends AutoCloseable {
   /** Peak memory use of everything in the sandbox since launch (before launch: since prepare), in bytes. */
   long peakMemoryBytes();
 
+  /**
+   * Waits (at most {@code max}) until every output line the sandbox wrote before {@code sinceNanos}
+   * (a System.nanoTime value) has reached the launch's line consumer.
+   */
+  void awaitOutputDelivered(long sinceNanos, java.time.Duration max);
+
   /** CPU time used by everything in the sandbox, in nanoseconds; -1 when unknown. */
   default long cpuTimeNanos() {
     return -1;

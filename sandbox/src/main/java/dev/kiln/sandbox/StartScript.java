@@ -22,13 +22,16 @@ final class StartScript {
   static String build(Launch launch, String preamble, UnaryOperator<String> translate) {
     var sb = new StringBuilder(512);
     sb.append(preamble);
-    sb.append("exec /usr/bin/env -i --");
+    // Not exec: the shell stays as PID 1 and the runtime runs as its child, because the kernel
+    // ignores signals a namespace's PID 1 sends itself (a runtime killing itself must die). The
+    // shell's own stderr is closed so its job report ("Killed") does not land in the function's log.
+    sb.append("/usr/bin/env -i --");
     Map<String, String> env = launch.environment();
     if (!env.containsKey("PATH")) sb.append(' ').append(quote("PATH=" + Launch.DEFAULT_PATH));
     env.forEach((k, v) -> sb.append(' ').append(quote(k + "=" + translate.apply(v))));
     List<String> command = launch.command();
     for (String word : command) sb.append(' ').append(quote(translate.apply(word)));
-    sb.append('\n');
+    sb.append(" &\nexec 2>/dev/null\nwait $!\nexit $?\n");
     return sb.toString();
   }
 }

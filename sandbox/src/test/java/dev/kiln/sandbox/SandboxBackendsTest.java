@@ -59,8 +59,8 @@ class SandboxBackendsTest {
   void startScriptQuotesEverything() {
     String s = StartScript.build(new Launch(List.of("/var/runtime/bootstrap", "it's"), Map.of("K", "$(id) 'x'"), null, 128),
         "", v -> v);
-    assertThat(s).isEqualTo("exec /usr/bin/env -i -- 'PATH=" + Launch.DEFAULT_PATH + "' 'K=$(id) '\\''x'\\''' "
-        + "'/var/runtime/bootstrap' 'it'\\''s'\n");
+    assertThat(s).isEqualTo("/usr/bin/env -i -- 'PATH=" + Launch.DEFAULT_PATH + "' 'K=$(id) '\\''x'\\''' "
+        + "'/var/runtime/bootstrap' 'it'\\''s' &\nexec 2>/dev/null\nwait $!\nexit $?\n");
   }
 
   @Test

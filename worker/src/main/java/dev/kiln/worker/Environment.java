@@ -31,6 +31,8 @@ import java.util.concurrent.atomic.AtomicReference;
 final class Environment implements RuntimeApiHandler {
   /** Lambda gives on-demand initialization ten seconds before it counts against the invocation. */
   static final long INIT_LIMIT_MS = 10_000;
+  /** The longest an invocation's log waits for the runtime's last lines to come through the pipe. */
+  private static final java.time.Duration LOG_DRAIN_LIMIT = java.time.Duration.ofMillis(100);
   private static final int TAIL_BYTES = 4096;
 
   final FunctionKey key;
@@ -55,7 +57,6 @@ final class Environment implements RuntimeApiHandler {
   volatile long idleSinceNanos;
   /** The provisioned-concurrency configuration this environment is kept for, or null (on-demand). */
   volatile String provisionedFor;
-  private volatile long lastOutputNanos;
 
   Environment(FunctionKey key, FunctionVersion version, Sandbox sandbox, WorkerStats stats, InvocationLogSink logs,
       Runnable onRetired) {
@@ -160,7 +161,7 @@ final class Environment implements RuntimeApiHandler {
     String logTail = null;
     if (request.tailLogs()) {
       // The caller wants the log in the response: wait for the last lines now.
-      awaitQuietOutputUninterruptibly(1);
+      sandbox.awaitOutputDelivered(answeredAt(pending), LOG_DRAIN_LIMIT);
       var lines = logLines(pending, outcome, durationMs, init);
       logTarget = null;
       logs.write(version, request.requestId(), lines);
@@ -168,7 +169,7 @@ final class Environment implements RuntimeApiHandler {
     } else {
       // Lines printed just before the response may still be in the pipe: collect them off the request path.
       Thread.ofVirtual().start(() -> {
-        awaitQuietOutputUninterruptibly(10);
+        sandbox.awaitOutputDelivered(answeredAt(pending), LOG_DRAIN_LIMIT);
         var lines = logLines(pending, outcome, durationMs, init);
         if (logTarget == pending) {
           logTarget = null;
@@ -249,8 +250,27 @@ final class Environment implements RuntimeApiHandler {
 
   // ---- Runtime API -------------------------------------------------------------------------
 
+  /** An invocation is dispatched and not answered yet: another GET /next is a stray call. */
+  private boolean inFlight() {
+    var pending = current;
+    return pending != null && pending.dispatched.isDone() && !pending.outcome.isDone();
+  }
+
+  @Override
+  public void undelivered(NextInvocation next) {
+    var pending = current;
+    if (pending != null && pending.request.requestId().equals(next.requestId()) && !pending.outcome.isDone()) {
+      // The connection that asked died before it got the event: hand it to the next GET /next.
+      pending.dispatched = new CompletableFuture<>();
+      handoff.offer(pending);
+    }
+  }
+
   @Override
   public NextInvocation next() throws InterruptedException {
+    if (inFlight()) {
+      return null;
+    }
     if (!initialized.isDone()) {
       initDurationMs = (System.nanoTime() - launchedNanos) / 1e6;
       idleSinceNanos = System.nanoTime();
@@ -381,25 +401,7 @@ final class Environment implements RuntimeApiHandler {
     };
   }
 
-  /**
-   * Lines the runtime printed just before it answered may still sit in the pipe; give the reader a
-   * moment (at most 20 ms more) until output has been quiet for 2 ms, so the log is complete.
-   */
-  private void awaitQuietOutputUninterruptibly(long minimumMs) {
-    long until = System.nanoTime() + 20_000_000;
-    try {
-      // The pipe reader may not have woken yet, so quiet output alone does not prove the pipe is empty.
-      Thread.sleep(minimumMs);
-      while (System.nanoTime() - lastOutputNanos < 2_000_000 && System.nanoTime() < until) {
-        Thread.sleep(1);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-  }
-
   private void onOutput(String line) {
-    lastOutputNanos = System.nanoTime();
     var pending = logTarget;
     if (pending != null) {
       pending.appendLog(line);
@@ -437,6 +439,12 @@ final class Environment implements RuntimeApiHandler {
     return lines;
   }
 
+  /** When the runtime answered, or now when it never did (init failure, crash): output before that is due. */
+  private static long answeredAt(Pending pending) {
+    long completed = pending.completedNanos;
+    return completed != 0 ? completed : System.nanoTime();
+  }
+
   /** The last 4 KB of the log, as X-Amz-Log-Result carries it. */
   private static String tail(List<String> lines) {
     var text = String.join("\n", lines) + "\n";
@@ -464,8 +472,10 @@ final class Environment implements RuntimeApiHandler {
   /** One invocation in flight in this environment. */
   private static final class Pending {
     final InvocationRequest request;
-    final CompletableFuture<Void> dispatched = new CompletableFuture<>();
+    volatile CompletableFuture<Void> dispatched = new CompletableFuture<>();
     final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
+    /** When the runtime answered: everything it printed before is in the pipe by then. */
+    volatile long completedNanos;
     private final List<String> log = new ArrayList<>();
     private int logBytes;
     volatile long deadlineMs;
@@ -473,6 +483,7 @@ final class Environment implements RuntimeApiHandler {
 
     Pending(InvocationRequest request) {
       this.request = request;
+      outcome.thenRun(() -> completedNanos = System.nanoTime());
     }
 
     /** Keeps up to 256 KB of an invocation's output; a runaway logger cannot exhaust memory. */

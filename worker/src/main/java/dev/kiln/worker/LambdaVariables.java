@@ -34,7 +34,6 @@ final class LambdaVariables {
     env.put("_HANDLER", v.handler() == null ? "" : v.handler());
     env.put("LAMBDA_TASK_ROOT", "/var/task");
     env.put("LAMBDA_RUNTIME_DIR", "/var/runtime");
-    env.put("AWS_EXECUTION_ENV", "AWS_Lambda_" + v.runtime());
     env.put("AWS_REGION", region);
     env.put("AWS_DEFAULT_REGION", region);
     env.put("AWS_LAMBDA_FUNCTION_NAME", v.functionName());
@@ -45,6 +44,7 @@ final class LambdaVariables {
     env.put("AWS_LAMBDA_INITIALIZATION_TYPE", initializationType);
     env.put("AWS_LAMBDA_RUNTIME_API", runtimeApi);
     env.put("AWS_XRAY_CONTEXT_MISSING", "LOG_ERROR");
+    // The runtime catalog adds what depends on the runtime (AWS_EXECUTION_ENV for managed runtimes only).
     runtimeExtras.forEach(env::putIfAbsent);
     return env;
   }

@@ -79,6 +79,14 @@ public abstract class KilnTestBase {
     return true;
   }
 
+  /**
+   * More {@code kiln up} options for this class's server (e.g. {@code --concurrency 20}), appended
+   * after the store, credentials and region options. None by default.
+   */
+  protected List<String> serverArgs() {
+    return List.of();
+  }
+
   @BeforeAll
   final void startKiln() throws IOException {
     workDir = Files.createTempDirectory("kiln-e2e-");
@@ -88,6 +96,7 @@ public abstract class KilnTestBase {
       args.add("--dev-credentials");
     }
     args.addAll(List.of("--region", REGION));
+    args.addAll(serverArgs());
     Path data = Files.createDirectories(workDir.resolve("data"));
     server = KilnServer.start(data, args);
     storeFixture.assertUsedByServer();

@@ -8,8 +8,14 @@ import java.io.IOException;
  */
 public interface RuntimeApiHandler {
 
-  /** Blocks until this environment is given an invocation (the runtime waits without timeout). */
+  /**
+   * Blocks until this environment is given an invocation (the runtime waits without timeout);
+   * null refuses the call (an invocation is already in flight).
+   */
   NextInvocation next() throws InterruptedException;
+
+  /** The reply to GET /next could not be written: the invocation must go to the next caller. */
+  default void undelivered(NextInvocation next) {}
 
   /** A buffered response of {@code length} bytes, read by {@code body} only if the handler accepts it. */
   RuntimeReply response(String requestId, long length, BodyReader body) throws IOException;

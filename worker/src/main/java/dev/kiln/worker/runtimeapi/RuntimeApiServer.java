@@ -107,7 +107,18 @@ public final class RuntimeApiServer implements AutoCloseable {
   private void handle(HttpRequestHead head, InputStream in, OutputStream out) throws IOException, InterruptedException {
     var path = head.path();
     if (head.method().equals("GET") && path.equals(INVOCATION + "next")) {
-      sendNext(out, handler.next());
+      var next = handler.next();
+      if (next == null) {
+        reply(out, RuntimeReply.error(403, "InvalidStateTransition",
+            "An invocation is in progress: post its response or error before asking for the next one."));
+        return;
+      }
+      try {
+        sendNext(out, next);
+      } catch (IOException e) {
+        handler.undelivered(next);
+        throw e;
+      }
       return;
     }
     if (!head.method().equals("POST")) {

@@ -65,11 +65,16 @@ public final class Admission {
         state.inFlight.decrementAndGet();
       });
     }
+    // The account total is checked too: executions of a reservation that was just lowered or removed
+    // still run outside the unreserved pool.
+    if (!increment(state.inFlight, settings.accountConcurrency())) {
+      throw throttle(ThrottleReason.ConcurrentInvocationLimitExceeded, 1, "Rate Exceeded.");
+    }
     if (!increment(state.unreservedInFlight, settings.accountConcurrency() - state.reservedTotal.get())) {
+      state.inFlight.decrementAndGet();
       throw throttle(ThrottleReason.ConcurrentInvocationLimitExceeded, 1, "Rate Exceeded.");
     }
     fn.inFlight.incrementAndGet();
-    state.inFlight.incrementAndGet();
     return release(() -> {
       fn.inFlight.decrementAndGet();
       state.unreservedInFlight.decrementAndGet();

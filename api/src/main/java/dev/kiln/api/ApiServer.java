@@ -58,6 +58,11 @@ public final class ApiServer implements AutoCloseable {
   public static ApiServer start(ApiSettings settings, Authenticator authenticator, List<Consumer<Router>> routes) {
     var api = new ApiServer(settings, authenticator, routes);
     api.server.start();
+    if (!api.server.isRunning() || api.server.port() <= 0) {
+      api.server.stop();
+      throw new IllegalStateException("cannot listen on " + settings.host() + ":" + settings.port()
+          + " (is another process using it?). Choose another --port.");
+    }
     return api;
   }
 
@@ -209,9 +214,11 @@ public final class ApiServer implements AutoCloseable {
       }
       case ApiReply.Body.Writer writer -> {
         res.header("Content-Type", writer.contentType());
-        try (var out = res.outputStream()) {
-          writer.writer().writeTo(out);
-        }
+        // The response starts with the first byte written, so an error raised before any (a
+        // throttle, say) can still be answered with its own status.
+        var out = new FirstWriteOutputStream(res::outputStream);
+        writer.writer().writeTo(out);
+        out.close();
       }
       case ApiReply.Body.Stream stream -> {
         res.header("Content-Type", stream.contentType());

@@ -22,6 +22,8 @@ final class ConcurrencyRoutes {
   private final ControlPlane control;
   private final Admission admission;
   private final Invoker invoker;
+  private final java.util.concurrent.ConcurrentHashMap<String, java.util.concurrent.locks.ReentrantLock> accountLocks =
+      new java.util.concurrent.ConcurrentHashMap<>();
 
   ConcurrencyRoutes(ControlPlane control, Admission admission, Invoker invoker) {
     this.control = control;
@@ -67,6 +69,15 @@ final class ConcurrencyRoutes {
     return ApiReply.noContent();
   }
 
+  /**
+   * Reservation changes of one account run one at a time, so the sum checked against the minimum
+   * unreserved is never read stale and admission ends up with what the store holds. (On one node;
+   * several nodes would lock a row per account instead.)
+   */
+  private java.util.concurrent.locks.ReentrantLock accountLock(String account) {
+    return accountLocks.computeIfAbsent(account, a -> new java.util.concurrent.locks.ReentrantLock());
+  }
+
   private static FunctionRef qualified(ApiCall call) {
     return FunctionRef.parse(call.path("FunctionName"), call.queryParam("Qualifier").orElse(null));
   }
@@ -101,10 +112,16 @@ final class ConcurrencyRoutes {
           + "to satisfy constraint: Member must not be null");
     }
     var settings = admission.settings();
-    int reserved = control.putFunctionConcurrency(call.account(), ref, requested, settings.accountConcurrency(),
-        settings.minimumUnreserved());
-    admission.setReserved(call.account(), ref.name(), reserved);
-    return ApiReply.ok(Map.of("ReservedConcurrentExecutions", reserved));
+    var lock = accountLock(call.account());
+    lock.lock();
+    try {
+      int reserved = control.putFunctionConcurrency(call.account(), ref, requested, settings.accountConcurrency(),
+          settings.minimumUnreserved());
+      admission.setReserved(call.account(), ref.name(), reserved);
+      return ApiReply.ok(Map.of("ReservedConcurrentExecutions", reserved));
+    } finally {
+      lock.unlock();
+    }
   }
 
   private ApiReply get(ApiCall call) {
@@ -116,8 +133,14 @@ final class ConcurrencyRoutes {
 
   private ApiReply delete(ApiCall call) {
     var ref = FunctionRef.parse(call.path("FunctionName"), null);
-    control.deleteFunctionConcurrency(call.account(), ref);
-    admission.setReserved(call.account(), ref.name(), null);
+    var lock = accountLock(call.account());
+    lock.lock();
+    try {
+      control.deleteFunctionConcurrency(call.account(), ref);
+      admission.setReserved(call.account(), ref.name(), null);
+    } finally {
+      lock.unlock();
+    }
     return ApiReply.noContent();
   }
 }

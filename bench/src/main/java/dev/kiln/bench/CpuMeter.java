@@ -57,14 +57,14 @@ final class CpuMeter {
     }
     double seconds = (b.nanos - a.nanos) / 1e9;
     double machineBusyCores = (double) (b.machineBusy - a.machineBusy) / (b.machineTotal - a.machineTotal) * CORES;
-    double self = (b.self - a.self) / TICKS_PER_SECOND / seconds;
-    double kiln = (b.kiln - a.kiln) / TICKS_PER_SECOND / seconds;
+    double self = Math.max(0, b.self - a.self) / TICKS_PER_SECOND / seconds;
+    double kiln = Math.max(0, b.kiln - a.kiln) / TICKS_PER_SECOND / seconds;
     long sandboxTicks = 0;
     for (var e : b.sandboxes.entrySet()) {
       sandboxTicks += Math.max(0, e.getValue() - a.sandboxes.getOrDefault(e.getKey(), 0L));
     }
     double sandboxes = sandboxTicks / TICKS_PER_SECOND / seconds;
-    double baseline = (b.baseline - a.baseline) / TICKS_PER_SECOND / seconds;
+    double baseline = Math.max(0, b.baseline - a.baseline) / TICKS_PER_SECOND / seconds;
     double other = Math.max(0, machineBusyCores - self - kiln - sandboxes - baseline);
     double idle = Math.max(0, CORES - machineBusyCores);
     return new Usage(self, kiln, sandboxes, baseline, other, idle);
@@ -99,6 +99,30 @@ final class CpuMeter {
     } catch (IOException | RuntimeException e) {
       return 0;
     }
+  }
+
+  /**
+   * CPU ticks the JIT compiler threads of a JVM ("C1/C2 CompilerThreadN") have used so far: when
+   * they stop growing, the JVM has compiled its hot paths.
+   */
+  static long compilerTicks(long pid) {
+    long sum = 0;
+    try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+      for (Path task : (Iterable<Path>) tasks::iterator) {
+        try {
+          if (Files.readString(task.resolve("comm")).contains("CompilerThre")) {
+            String stat = Files.readString(task.resolve("stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            sum += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+          }
+        } catch (IOException | RuntimeException e) {
+          // the thread ended
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+    return sum;
   }
 
   /** The 1, 5 and 15 minute load averages, as /proc/loadavg prints them. */

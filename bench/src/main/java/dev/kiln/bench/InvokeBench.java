@@ -50,7 +50,8 @@ public final class InvokeBench implements Callable<Integer> {
   String client;
 
   @Option(names = "--compare-clients", negatable = true,
-      description = "Measure every client against the baseline and Kiln first (default: on, off with --quick).")
+      description = "Measure every client against the baseline and Kiln at concurrency 1 before the main runs"
+          + " (default: on, off with --quick).")
   Boolean compareClients;
 
   @Option(names = "--warmup", description = "Warm-up seconds per load run (default 2, quick 1).")
@@ -59,7 +60,8 @@ public final class InvokeBench implements Callable<Integer> {
   @Option(names = "--measure", description = "Measured seconds per load run (default 4, quick 1.5).")
   Double measureSeconds;
 
-  @Option(names = "--cold-samples", description = "Cold starts per runtime (default 20, quick 6).")
+  @Option(names = "--cold-samples", description = "Cold starts per runtime, half of them timed without and half with a Tail"
+      + " log (default 24, quick 8).")
   Integer coldSamples;
 
   @Option(names = "--cold-via", defaultValue = "create",
@@ -94,6 +96,7 @@ public final class InvokeBench implements Callable<Integer> {
   private final CpuMeter meter = new CpuMeter();
   private final List<String> problems = new ArrayList<>();
   private long kilnPid;
+  private ChildProcess kilnProcess;
   /** CPU use of every measurement, to tell how busy the rest of the machine was. */
   private final List<CpuMeter.Usage> busy = new ArrayList<>();
 
@@ -111,7 +114,7 @@ public final class InvokeBench implements Callable<Integer> {
   }
 
   private int coldSamples() {
-    return coldSamples != null ? coldSamples : quick ? 6 : 20;
+    return coldSamples != null ? coldSamples : quick ? 8 : 24;
   }
 
   private static Duration seconds(double s) {
@@ -131,6 +134,16 @@ public final class InvokeBench implements Callable<Integer> {
     Cleanup cleanup = new Cleanup();
     try {
       return run(cleanup);
+    } catch (Exception e) {
+      System.out.flush();
+      System.err.println("kiln-bench failed: " + e);
+      e.printStackTrace();
+      if (kilnProcess != null) {
+        System.err.println("the Kiln server's last output (" + (kilnProcess.isAlive() ? "running" : "exited") + "):");
+        System.err.println(kilnProcess.lastOutput().lines().skip(Math.max(0, kilnProcess.lastOutput().lines().count() - 40))
+            .reduce("", (a, b) -> a + "  " + b + "\n"));
+      }
+      return 2;
     } finally {
       cleanup.run();
     }
@@ -146,6 +159,7 @@ public final class InvokeBench implements Callable<Integer> {
     Path work = Files.createTempDirectory("kiln-bench-");
     cleanup.add(() -> Cleanup.deleteTree(work));
     Path jar = kilnJar();
+    System.out.printf("server: %s%n", describeJar(jar));
 
     // ---- servers
     ChildProcess kiln = startKiln(jar, work, cleanup);
@@ -161,6 +175,7 @@ public final class InvokeBench implements Callable<Integer> {
     log("baseline: node http hello server on " + baseEndpoint + " (pid " + baseline.pid() + ")");
     meter.watch(kiln.pid(), baseline.pid());
     kilnPid = kiln.pid();
+    kilnProcess = kiln;
 
     Signer signer = new Signer(ACCESS_KEY, SECRET_KEY, REGION);
     try (LambdaClient lambda = SdkClient.lambdaClient(kilnEndpoint, ACCESS_KEY, SECRET_KEY, SdkClient.Http.URL_CONNECTION)) {
@@ -185,6 +200,9 @@ public final class InvokeBench implements Callable<Integer> {
           firstInvoke(check, spec);
         }
       }
+
+      // ---- the server's own warm-up (JIT): otherwise the first runtime measured pays for it
+      warmUpServer(kilnEndpoint, signer, specs.values().stream().map(Functions.Spec::functionName).toList());
       boolean compare = compareClients != null ? compareClients : !quick;
       if (compare) {
         compareClients(specs.get(compareOn), kilnEndpoint, baseEndpoint, signer);
@@ -275,6 +293,38 @@ public final class InvokeBench implements Callable<Integer> {
     }
     throw new IllegalStateException("cli/target/kiln.jar not found (looked at " + candidates
         + "): build with `mvn -B -q install -DskipTests` or pass --kiln-jar");
+  }
+
+  /** The jar, when it was built, and the checkout's commit (with a note when the work tree has changes). */
+  private static String describeJar(Path jar) {
+    String built;
+    try {
+      built = Files.getLastModifiedTime(jar).toInstant().truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+    } catch (IOException e) {
+      built = "?";
+    }
+    Path root = jar.getParent() == null || jar.getParent().getParent() == null ? null : jar.getParent().getParent().getParent();
+    String commit = root == null ? null : git(root, "rev-parse", "--short", "HEAD");
+    String dirty = root == null ? null : git(root, "status", "--porcelain", "--untracked-files=no");
+    return jar + " (built " + built + (commit == null ? "" : ", checkout " + commit.trim()
+        + (dirty == null || dirty.isBlank() ? "" : " + " + dirty.lines().count() + " uncommitted files")) + ")";
+  }
+
+  private static String git(Path dir, String... args) {
+    try {
+      List<String> command = new ArrayList<>(List.of("git", "-C", dir.toString()));
+      command.addAll(List.of(args));
+      Process p = new ProcessBuilder(command).redirectErrorStream(false).start();
+      p.getOutputStream().close();
+      String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      p.getErrorStream().readAllBytes();
+      return p.waitFor() == 0 ? out : null;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
   }
 
   private static Path require(Path jar) {
@@ -368,6 +418,43 @@ public final class InvokeBench implements Callable<Integer> {
 
   // ------------------------------------------------------------------------------------ measurements
 
+  /**
+   * Invokes every function in turn, in one-second rounds at concurrency 4, until Kiln's JIT
+   * compiler threads have been (almost) idle for two rounds in a row, after a minimum number of
+   * rounds, or a time limit. The server compiles its hot paths during the first several thousand
+   * invokes; without this the runtime measured first looked 2-4x slower than the others.
+   */
+  private void warmUpServer(URI kilnEndpoint, Signer signer, List<String> functions) throws InterruptedException {
+    int minRounds = quick ? 4 : 6;
+    int maxRounds = quick ? 15 : 30;
+    long quietTicks = 5; // 50 ms of compiler CPU in a one-second round
+    List<String> rounds = new ArrayList<>();
+    long t0 = System.nanoTime();
+    int quiet = 0;
+    try (InvokeClient c = client(client, kilnEndpoint, signer)) {
+      long compiled = CpuMeter.compilerTicks(kilnPid);
+      for (int round = 1; round <= maxRounds; round++) {
+        Load.Result r = Load.run("server warm-up", c, functions, 4, Duration.ZERO, 0, seconds(1), meter);
+        if (r.errors() > 0) {
+          problems.add("server warm-up: " + r.errors() + " failed invokes, first: " + r.firstError());
+        }
+        long now = CpuMeter.compilerTicks(kilnPid);
+        long jit = compiled < 0 || now < 0 ? -1 : now - compiled;
+        compiled = now;
+        rounds.add(String.format("%,.0f/s (jit %d ms)", r.throughput(), jit * 10));
+        quiet = jit >= 0 && jit <= quietTicks ? quiet + 1 : 0;
+        if (round >= minRounds && (quiet >= 2 || jit < 0)) {
+          break;
+        }
+      }
+    }
+    log(String.format("server warm-up (all functions in turn, c=4, 1-s rounds, until Kiln's JIT threads idle) for %.1f s:%n"
+        + "          %s", (System.nanoTime() - t0) / 1e9, String.join(", ", rounds)));
+    if (quiet < 2) {
+      log("  NOTE Kiln's JIT compiler was still busy at the end of the warm-up: the first figures may be pessimistic");
+    }
+  }
+
   private Load.Result load(String label, InvokeClient c, String function, int threads) throws InterruptedException {
     // At concurrency N each new concurrent request may need a new environment first: warm up longer.
     Duration warm = threads == 1 ? warmup() : warmup().multipliedBy(3).dividedBy(2);
@@ -430,10 +517,14 @@ public final class InvokeBench implements Callable<Integer> {
         Functions.awaitUpdated(lambda, name, Duration.ofSeconds(60));
       }
       Thread.sleep(coldPauseMs);
+      // A Tail log makes the server wait for the function's output before it answers, so half the
+      // samples are timed without one (the first response as any caller sees it) and half with one
+      // (for Init Duration). With --cold-via update every sample needs the log to tell cold from warm.
+      boolean tail = !coldVia.equals("create") || i % 2 == 1;
       long t0 = System.nanoTime();
       InvokeClient.Reply reply;
       try {
-        reply = c.invoke(name, Load.PAYLOAD, true);
+        reply = c.invoke(name, Load.PAYLOAD, tail);
       } catch (IOException e) {
         cold.failures++;
         cold.firstFailure = cold.firstFailure == null ? e.toString() : cold.firstFailure;
@@ -445,12 +536,19 @@ public final class InvokeBench implements Callable<Integer> {
         cold.firstFailure = cold.firstFailure == null ? reply.toString() : cold.firstFailure;
         continue;
       }
+      if (!tail) {
+        cold.latencies.add(elapsed);
+        continue;
+      }
       Functions.Report report = Functions.Report.parse(reply.logResult());
       if (report.initMs() == null && report.restoreMs() == null) {
         cold.notCold++;
         cold.warmLatencies.add(elapsed);
       } else {
-        cold.latencies.add(elapsed);
+        cold.tailLatencies.add(elapsed);
+        if (!coldVia.equals("create")) {
+          cold.latencies.add(elapsed);
+        }
         if (report.initMs() != null) {
           cold.init.add((long) (report.initMs() * 1e6));
         }
@@ -477,10 +575,11 @@ public final class InvokeBench implements Callable<Integer> {
       log(String.format("  sandboxes (crun processes under Kiln): %d before deleting the %d cold-start functions,"
           + " %d one second after", sandboxesBefore, created.size(), sandboxCount()));
     }
-    log(String.format("%-22s %d samples via %s in %.1f s: first invoke p50 %s p99 %s max %s; Init Duration p50 %s p99 %s;"
-            + " REPORT Duration p50 %s%n%31s %s", spec.key() + " cold", samples, coldVia,
-        (System.nanoTime() - phaseStart) / 1e9, msOf(cold.latencies, 50), msOf(cold.latencies, 99),
-        msOf(cold.latencies, 100), msOf(cold.init, 50), msOf(cold.init, 99), msOf(cold.duration, 50), "", cpu)
+    log(String.format("%-22s %d samples via %s in %.1f s: first response p50 %s p99 %s (%d without a Tail log);"
+            + " with a Tail log p50 %s p99 %s (%d); Init Duration p50 %s p99 %s; REPORT Duration p50 %s%n%31s %s",
+        spec.key() + " cold", samples, coldVia, (System.nanoTime() - phaseStart) / 1e9, msOf(cold.latencies, 50),
+        msOf(cold.latencies, 99), cold.latencies.size(), msOf(cold.tailLatencies, 50), msOf(cold.tailLatencies, 99),
+        cold.tailLatencies.size(), msOf(cold.init, 50), msOf(cold.init, 99), msOf(cold.duration, 50), "", cpu)
         + (cold.restore.size() == 0 ? "" : "\n" + " ".repeat(31) + " Restore Duration p50 " + msOf(cold.restore, 50)));
     if (cold.notCold > 0) {
       String msg = String.format("%s: %d of %d 'cold' invokes carried no Init Duration (an environment was ready"
@@ -511,7 +610,10 @@ public final class InvokeBench implements Callable<Integer> {
   }
 
   static final class Cold {
+    /** First-response latencies of cold starts (without a Tail log, unless --cold-via update). */
     final Samples latencies = new Samples();
+    /** First-response latencies of cold starts timed with a Tail log. */
+    final Samples tailLatencies = new Samples();
     final Samples warmLatencies = new Samples();
     final Samples init = new Samples();
     final Samples restore = new Samples();
@@ -540,24 +642,25 @@ public final class InvokeBench implements Callable<Integer> {
     System.out.println();
     System.out.printf("=== Kiln invoke benchmark (client %s, payload {}, RequestResponse; latency = client-observed round trip)%n", client);
     Table t = new Table().row("runtime", "warm p50", "warm p99", "inv/s c=1", "p50 c=" + n, "p99 c=" + n, "inv/s c=" + n,
-        "cold p50", "cold p99", "init p50").rule();
+        "cold p50", "cold p99", "cold+Tail p50", "init p50").rule();
     for (Results r : results.values()) {
       t.row(r.name, ms(r.c1.p50Millis()), ms(r.c1.p99Millis()), rate(r.c1), ms(r.cN.p50Millis()), ms(r.cN.p99Millis()),
-          rate(r.cN), msOf(r.cold.latencies, 50), msOf(r.cold.latencies, 99), msOf(r.cold.init, 50));
+          rate(r.cN), msOf(r.cold.latencies, 50), msOf(r.cold.latencies, 99), msOf(r.cold.tailLatencies, 50),
+          msOf(r.cold.init, 50));
     }
     t.row(base.name, ms(base.c1.p50Millis()), ms(base.c1.p99Millis()), rate(base.c1), ms(base.cN.p50Millis()),
-        ms(base.cN.p99Millis()), rate(base.cN), "-", "-", "-").rule();
+        ms(base.cN.p99Millis()), rate(base.cN), "-", "-", "-", "-").rule();
     for (Results r : results.values()) {
       t.row(r.name + "/baseline", ratio(r.c1.p50Millis() / base.c1.p50Millis()), ratio(r.c1.p99Millis() / base.c1.p99Millis()),
           ratio(r.c1.throughput() / base.c1.throughput()), ratio(r.cN.p50Millis() / base.cN.p50Millis()),
-          ratio(r.cN.p99Millis() / base.cN.p99Millis()), ratio(r.cN.throughput() / base.cN.throughput()), "", "", "");
+          ratio(r.cN.p99Millis() / base.cN.p99Millis()), ratio(r.cN.throughput() / base.cN.throughput()), "", "", "", "");
     }
     t.rule();
     for (Results r : results.values()) {
       t.row(r.name + " overhead", ms(r.c1.p50Millis() - base.c1.p50Millis()), ms(r.c1.p99Millis() - base.c1.p99Millis()),
-          "", ms(r.cN.p50Millis() - base.cN.p50Millis()), ms(r.cN.p99Millis() - base.cN.p99Millis()), "", "", "", "");
+          "", ms(r.cN.p50Millis() - base.cN.p50Millis()), ms(r.cN.p99Millis() - base.cN.p99Millis()), "", "", "", "", "");
     }
-    t.rule().row("target", "+0.3 ms", "+2 ms", "", "", "", "10,000 node", "60/50/150", "", "");
+    t.rule().row("target", "+0.3 ms", "+2 ms", "", "", "", "10,000 node", "60/50/150", "", "", "");
     System.out.print(t.render());
     System.out.println("overhead = Kiln's figure minus the baseline's (same client, same concurrency); ratio rows are"
         + " Kiln / baseline; cold targets are node/python/java.");
@@ -567,8 +670,21 @@ public final class InvokeBench implements Callable<Integer> {
           + " of the %s p50 is the API front end, worker and relay%n", r.name, ms(inEnv), ms(r.c1.p50Millis() - inEnv),
           ms(r.c1.p50Millis()));
     }
-    System.out.println("cold = first invoke of a new function (--cold-via " + coldVia + "), timed with X-Amz-Log-Type: Tail"
-        + " like the init figure; a Tail reply waits >= 1 ms for the log, see the 'with a Tail log' lines above.");
+    System.out.println();
+    System.out.println("=== CPU time per invoke (what limits throughput on this machine: cores used / invokes per second)");
+    Table cpu = new Table().row("runtime", "kiln JVM c=1", "sandboxes c=1", "bench c=1", "kiln JVM c=" + n,
+        "sandboxes c=" + n, "bench c=" + n, "other cores c=" + n).rule();
+    for (Results r : results.values()) {
+      cpu.row(r.name, perInvoke(r.c1.cpu().kiln(), r.c1), perInvoke(r.c1.cpu().sandboxes(), r.c1),
+          perInvoke(r.c1.cpu().bench(), r.c1), perInvoke(r.cN.cpu().kiln(), r.cN), perInvoke(r.cN.cpu().sandboxes(), r.cN),
+          perInvoke(r.cN.cpu().bench(), r.cN), String.format("%.2f", r.cN.cpu().other()));
+    }
+    cpu.row("baseline", perInvoke(base.c1.cpu().baseline(), base.c1) + " (node)", "-", perInvoke(base.c1.cpu().bench(), base.c1),
+        perInvoke(base.cN.cpu().baseline(), base.cN) + " (node)", "-", perInvoke(base.cN.cpu().bench(), base.cN),
+        String.format("%.2f", base.cN.cpu().other()));
+    System.out.print(cpu.render());
+    System.out.println("cold = first response of a new function (--cold-via " + coldVia + "), half the samples timed without a"
+        + " Tail log (cold p50/p99) and half with X-Amz-Log-Type: Tail (cold+Tail, whose REPORT line gives init = Init Duration).");
 
     System.out.println();
     System.out.println("=== DESIGN.md performance targets");
@@ -600,15 +716,21 @@ public final class InvokeBench implements Callable<Integer> {
     double otherMax = busy.stream().mapToDouble(CpuMeter.Usage::other).filter(d -> !Double.isNaN(d)).max().orElse(Double.NaN);
     System.out.printf("other processes used %.2f cores on average (%.2f at most) during the measurements%s%n", otherMean,
         otherMax, otherMean > 0.25 ? ": the machine was shared, so every figure above is pessimistic" : "");
-    System.out.printf("server: %s%n", jar);
+    System.out.printf("server: %s%n", describeJar(jar));
     if (kiln.complaintCount() > 0) {
       System.out.printf("the server printed %d WARN/ERROR/exception lines, the first:%n", kiln.complaintCount());
       kiln.complaints().stream().limit(10).forEach(l -> System.out.println("  " + l));
     }
     if (!problems.isEmpty()) {
-      System.out.println("problems:");
+      System.out.println("problems and notes:");
       problems.forEach(p -> System.out.println("  - " + p));
     }
+  }
+
+  /** CPU microseconds per invoke from cores used during a run and its throughput. */
+  private static String perInvoke(double cores, Load.Result r) {
+    double us = cores / r.throughput() * 1e6;
+    return Double.isNaN(us) || Double.isInfinite(us) ? "-" : String.format("%,.0f µs", us);
   }
 
   private static String verdict(boolean met) {

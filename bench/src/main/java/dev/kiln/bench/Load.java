@@ -55,6 +55,12 @@ final class Load {
 
   static Result run(String label, InvokeClient client, String function, int threads, Duration warmup,
       int minWarmInvokes, Duration measure, CpuMeter meter) throws InterruptedException {
+    return run(label, client, List.of(function), threads, warmup, minWarmInvokes, measure, meter);
+  }
+
+  /** As above, each thread taking the functions in turn (thread i starts at function i). */
+  static Result run(String label, InvokeClient client, List<String> functions, int threads, Duration warmup,
+      int minWarmInvokes, Duration measure, CpuMeter meter) throws InterruptedException {
     long[] window = new long[2]; // measurement start and end, set by the barrier action
     CpuMeter.Snapshot[] cpuStart = new CpuMeter.Snapshot[1];
     CyclicBarrier measureTogether = new CyclicBarrier(threads, () -> {
@@ -70,17 +76,19 @@ final class Load {
     long warmupEnd = System.nanoTime() + warmup.toNanos();
     long warmupLimit = System.nanoTime() + MAX_WARMUP.toNanos();
     for (int t = 0; t < threads; t++) {
+      int first = t;
       Samples samples = new Samples(1 << 14);
       perThread.add(samples);
       workers.add(Thread.ofPlatform().name("load-" + t).start(() -> {
         try {
+          int turn = first;
           int warmed = 0;
           while (true) {
             long now = System.nanoTime();
             if ((now >= warmupEnd && warmed >= minWarmInvokes) || now >= warmupLimit) {
               break;
             }
-            if (once(client, function, null, warmupErrors, firstError)) {
+            if (once(client, functions.get(turn++ % functions.size()), null, warmupErrors, firstError)) {
               warmed++;
             }
           }
@@ -91,7 +99,7 @@ final class Load {
             if (t0 >= end) {
               break;
             }
-            once(client, function, samples, errors, firstError);
+            once(client, functions.get(turn++ % functions.size()), samples, errors, firstError);
           }
         } catch (Exception e) {
           firstError.compareAndSet(null, e.toString());

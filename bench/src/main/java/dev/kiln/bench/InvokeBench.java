@@ -419,7 +419,9 @@ public final class InvokeBench implements Callable<Integer> {
   // ------------------------------------------------------------------------------------ measurements
 
   /**
-   * Invokes every function in turn, in one-second rounds at concurrency 4, until Kiln's JIT
+   * Invokes every function in turn, in one-second rounds at concurrency 4 and N alternately (the
+   * concurrent paths need compiling too: without them the first runtime measured at concurrency N
+   * came out at half the throughput of the others), until Kiln's JIT
    * compiler threads have been (almost) idle for two rounds in a row, after a minimum number of
    * rounds, or a time limit. The server compiles its hot paths during the first several thousand
    * invokes; without this the runtime measured first looked 2-4x slower than the others.
@@ -434,21 +436,22 @@ public final class InvokeBench implements Callable<Integer> {
     try (InvokeClient c = client(client, kilnEndpoint, signer)) {
       long compiled = CpuMeter.compilerTicks(kilnPid);
       for (int round = 1; round <= maxRounds; round++) {
-        Load.Result r = Load.run("server warm-up", c, functions, 4, Duration.ZERO, 0, seconds(1), meter);
+        int threads = round % 2 == 1 ? Math.min(4, concurrency) : concurrency;
+        Load.Result r = Load.run("server warm-up", c, functions, threads, Duration.ZERO, 0, seconds(1), meter);
         if (r.errors() > 0) {
           problems.add("server warm-up: " + r.errors() + " failed invokes, first: " + r.firstError());
         }
         long now = CpuMeter.compilerTicks(kilnPid);
         long jit = compiled < 0 || now < 0 ? -1 : now - compiled;
         compiled = now;
-        rounds.add(String.format("%,.0f/s (jit %d ms)", r.throughput(), jit * 10));
+        rounds.add(String.format("c=%d %,.0f/s (jit %d ms)", threads, r.throughput(), jit * 10));
         quiet = jit >= 0 && jit <= quietTicks ? quiet + 1 : 0;
         if (round >= minRounds && (quiet >= 2 || jit < 0)) {
           break;
         }
       }
     }
-    log(String.format("server warm-up (all functions in turn, c=4, 1-s rounds, until Kiln's JIT threads idle) for %.1f s:%n"
+    log(String.format("server warm-up (all functions in turn, 1-s rounds, until Kiln's JIT threads idle) for %.1f s:%n"
         + "          %s", (System.nanoTime() - t0) / 1e9, String.join(", ", rounds)));
     if (quiet < 2) {
       log("  NOTE Kiln's JIT compiler was still busy at the end of the warm-up: the first figures may be pessimistic");
@@ -562,6 +565,9 @@ public final class InvokeBench implements Callable<Integer> {
     }
     CpuMeter.Usage cpu = CpuMeter.usage(cpu0, meter.take());
     busy.add(cpu);
+    if (spec.key().equals("java")) {
+      log("  Java environments started with the runtime's AOT cache (-XX:AOTCache): " + javaAotInUse());
+    }
     int sandboxesBefore = sandboxCount();
     for (String name : created) {
       try {
@@ -593,6 +599,25 @@ public final class InvokeBench implements Callable<Integer> {
       log("  FAILED " + cold.failures + " cold invokes, first: " + cold.firstFailure);
     }
     return cold;
+  }
+
+  /** How many of the Java runtime processes under Kiln were started with -XX:AOTCache, of how many. */
+  private String javaAotInUse() {
+    int[] counts = new int[2];
+    ProcessHandle.of(kilnPid).ifPresent(p -> p.descendants().forEach(d -> {
+      try {
+        String cmd = Files.readString(Path.of("/proc/" + d.pid() + "/cmdline")).replace('\0', ' ');
+        if (cmd.contains("dev.kiln.runtime.java.Bootstrap")) {
+          counts[1]++;
+          if (cmd.contains("-XX:AOTCache")) {
+            counts[0]++;
+          }
+        }
+      } catch (IOException e) {
+        // gone
+      }
+    }));
+    return counts[1] == 0 ? "no Java runtime process found" : counts[0] + " of " + counts[1] + " running";
   }
 
   /**

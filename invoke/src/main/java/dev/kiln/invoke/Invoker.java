@@ -65,9 +65,9 @@ public final class Invoker implements AutoCloseable {
     worker.deprovision(key);
   }
 
-  /** Drops every provisioned configuration of a deleted function. */
-  public void deprovisionFunction(String account, String function) {
-    worker.deprovisionAll(account + ":" + function + ":");
+  /** A deleted function: its provisioned configurations and environments go. */
+  public void forgetFunction(String account, String function) {
+    worker.retireFunction(account, function);
   }
 
   public Worker.ProvisionedStatus provisionedStatus(String key) {

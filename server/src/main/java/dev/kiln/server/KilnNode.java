@@ -108,7 +108,7 @@ public final class KilnNode implements AutoCloseable {
       var api = ApiServer.start(settings, authenticator, List.of(
           ApiServer.controlPlane(settings, control, clock, (account, function) -> {
             admission.forget(account, function);
-            invoker.deprovisionFunction(account, function);
+            invoker.forgetFunction(account, function);
           }),
           ApiServer.concurrency(control, admission, invoker),
           ApiServer.invoke(control, invoker),

@@ -29,6 +29,8 @@ public final class LogStore {
 
   private final Path root;
   private final ConcurrentHashMap<Path, ReentrantLock> locks = new ConcurrentHashMap<>();
+  /** Account directories already made: a mkdir per invocation showed up in profiles. */
+  private final java.util.Set<Path> knownDirectories = ConcurrentHashMap.newKeySet();
 
   public LogStore(Path root) {
     this.root = root;
@@ -48,7 +50,9 @@ public final class LogStore {
     var lock = locks.computeIfAbsent(file, f -> new ReentrantLock());
     lock.lock();
     try {
-      Files.createDirectories(file.getParent());
+      if (knownDirectories.add(file.getParent())) {
+        Files.createDirectories(file.getParent());
+      }
       try (var channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
           StandardOpenOption.WRITE)) {
         var buffer = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));

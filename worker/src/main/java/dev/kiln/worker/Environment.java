@@ -55,6 +55,7 @@ final class Environment implements RuntimeApiHandler {
   private volatile Double initDurationMs;
   private volatile boolean initReported;
   volatile long idleSinceNanos;
+  final long createdNanos = System.nanoTime();
   /** The provisioned-concurrency configuration this environment is kept for, or null (on-demand). */
   volatile String provisionedFor;
 

@@ -42,6 +42,8 @@ public final class Worker implements AutoCloseable {
   /** At most this many replacement environments are initialized ahead of an update. */
   static final int MAX_UPDATE_PREWARM = 8;
   private final Map<String, ProvisionedSet> provisioned = new ConcurrentHashMap<>();
+  /** When each deleted function was deleted, so its older environments are never reused. */
+  private final Map<String, Long> deletedAt = new ConcurrentHashMap<>();
   private final java.util.concurrent.atomic.AtomicLong committedMb = new java.util.concurrent.atomic.AtomicLong();
   private volatile boolean closed;
 
@@ -108,6 +110,29 @@ public final class Worker implements AutoCloseable {
         environment.retire();
       }
     }
+  }
+
+  /**
+   * A deleted function's environments never serve again, not even a function re-created with the
+   * same name and code: idle ones are retired now, busy ones when their invocation ends.
+   */
+  public void retireFunction(String account, String function) {
+    deletedAt.put(account + ":" + function, System.nanoTime());
+    deprovisionAll(account + ":" + function + ":");
+    for (var entry : idle.entrySet()) {
+      var key = entry.getKey();
+      if (key.account().equals(account) && key.functionName().equals(function)) {
+        var pool = entry.getValue();
+        for (var environment = pool.poll(); environment != null; environment = pool.poll()) {
+          environment.retire();
+        }
+      }
+    }
+  }
+
+  private boolean outlivedItsFunction(Environment environment) {
+    var deleted = deletedAt.get(environment.key.account() + ":" + environment.key.functionName());
+    return deleted != null && environment.createdNanos < deleted;
   }
 
   /** Retires idle environments of configurations older than the version's current one. */
@@ -327,7 +352,7 @@ public final class Worker implements AutoCloseable {
     var latest = latestKeys.get(versionId(environment.key));
     boolean superseded = latest != null && !latest.equals(environment.key)
         && version.lastUpdateStatus() != dev.kiln.core.LastUpdateStatus.InProgress;
-    if (environment.reusable() && !closed && !superseded) {
+    if (environment.reusable() && !closed && !superseded && !outlivedItsFunction(environment)) {
       idle.computeIfAbsent(environment.key, k -> new IdlePool()).offerFirst(environment);
     } else if (environment.reusable()) {
       environment.retire();

@@ -79,6 +79,16 @@ class WorkerTest {
   }
 
   @Test
+  void aDeletedFunctionsEnvironmentsNeverServeItsSuccessor() throws Exception {
+    var v1 = version("one", LastUpdateStatus.Successful);
+    invoke(v1, "{}");
+    worker.retireFunction("000000000000", "f");
+    var recreated = invoke(v1, "{}");
+    assertThat(text(recreated)).contains("\"n\":1");
+    assertThat(recreated.initDurationMs()).isNotNull();
+  }
+
+  @Test
   void concurrentInvocationsGetSeparateEnvironments() throws Exception {
     var v1 = version("one", LastUpdateStatus.Successful);
     try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {

@@ -157,10 +157,16 @@ abstract class AbstractSandbox implements Sandbox {
     while (System.nanoTime() < deadline && pump != null && pump.isAlive()) {
       long now = System.nanoTime();
       if (level != null) {
-        // Exact: nothing left in the pipe and the pump back in read means every line was delivered.
+        // Nothing left in the pipe and the pump waiting in the same read a moment later means every
+        // line was delivered: the second look rules out a read that just took bytes and is returning.
         int unread = level.unread();
+        long entered = readState.readEnteredNanos;
         if (unread == 0 && readState.reading) {
-          return;
+          java.util.concurrent.locks.LockSupport.parkNanos(300_000);
+          if (readState.reading && readState.readEnteredNanos == entered && level.unread() == 0) {
+            return;
+          }
+          continue;
         }
         if (unread >= 0) {
           java.util.concurrent.locks.LockSupport.parkNanos(50_000);

@@ -1,7 +1,5 @@
 package dev.kiln.api;
 
-import dev.kiln.core.Limits;
-
 /**
  * How the HTTP front end listens.
  *
@@ -10,9 +8,5 @@ import dev.kiln.core.Limits;
 public record ApiSettings(String host, int port, byte[] codeLinkKey, int accountConcurrency) {
   public ApiSettings {
     codeLinkKey = codeLinkKey.clone();
-  }
-
-  public static int defaultConcurrency() {
-    return Limits.DEFAULT_ACCOUNT_CONCURRENCY;
   }
 }

@@ -36,7 +36,7 @@ abstract class AbstractSandbox implements Sandbox {
   static final String STUB = "echo " + READY + "\nexec /bin/sh -s\n";
   /**
    * The idle process when socat bridges the Runtime API inside the sandbox. Arguments: $1 port to listen
-   * on, $2 that address as in /proc/net/tcp (0100007F:XXXX), $3 path of the Unix socket to forward to.
+   * on, $2 that address as in /proc/net/tcp (0100007F:2329 for port 9001), $3 path of the Unix socket to forward to.
    * Ready only once socat listens, so a runtime can never connect too early.
    */
   static final String STUB_SOCAT = """

@@ -245,10 +245,6 @@ final class Environment implements RuntimeApiHandler {
     sandbox.close();
   }
 
-  long peakMemoryBytes() {
-    return sandbox.peakMemoryBytes();
-  }
-
   // ---- Runtime API -------------------------------------------------------------------------
 
   /** An invocation is dispatched and not answered yet: another GET /next is a stray call. */

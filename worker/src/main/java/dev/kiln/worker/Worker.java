@@ -64,10 +64,6 @@ public final class Worker implements AutoCloseable {
     return stats;
   }
 
-  public String sandboxBackend() {
-    return backend.name();
-  }
-
   /** Whether Kiln can run this runtime at all. */
   public boolean supports(String runtime) {
     return runtimes.supported().contains(runtime);

@@ -7,11 +7,9 @@ import dev.kiln.core.FunctionState;
 import dev.kiln.core.FunctionVersion;
 import dev.kiln.core.LastUpdateStatus;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -22,26 +20,50 @@ import java.util.Optional;
  * transaction that escaped its {@code read}/{@code write} block fails loudly.
  */
 final class JdbcTransaction implements StoreTransaction {
-  private final Connection connection;
+  private final Sql sql;
   private final Dialect dialect;
-  private final boolean writable;
-  private boolean ended;
 
   JdbcTransaction(Connection connection, Dialect dialect, boolean writable) {
-    this.connection = connection;
+    this.sql = new Sql(connection, dialect, writable);
     this.dialect = dialect;
-    this.writable = writable;
   }
 
   void end() {
-    ended = true;
+    sql.end();
+  }
+
+  // ---- feature sections: each keeps its own tables in its own class
+
+  @Override
+  public AsyncStore async() {
+    return new JdbcAsyncStore(sql);
+  }
+
+  @Override
+  public EventSourceMappingStore eventSourceMappings() {
+    return new JdbcEventSourceMappingStore(sql);
+  }
+
+  @Override
+  public ScheduleStore schedules() {
+    return new JdbcScheduleStore(sql);
+  }
+
+  @Override
+  public FunctionUrlStore functionUrls() {
+    return new JdbcFunctionUrlStore(sql);
+  }
+
+  @Override
+  public BatchStore batches() {
+    return new JdbcBatchStore(sql);
   }
 
   // ---- credentials
 
   @Override
   public Optional<Credential> credential(String accessKeyId) {
-    return queryOne(
+    return sql.queryOne(
         "look up credential",
         "SELECT access_key_id, secret_access_key, account FROM credentials WHERE access_key_id = ?",
         JdbcTransaction::credentialRow,
@@ -50,11 +72,10 @@ final class JdbcTransaction implements StoreTransaction {
 
   @Override
   public void insertCredential(Credential credential) {
-    requireWritable();
     // ON CONFLICT DO NOTHING instead of catching the violation: on PostgreSQL a failed statement
     // aborts the whole transaction, this way the caller may catch the exception and go on.
     int inserted =
-        update(
+        sql.update(
             "insert credential",
             "INSERT INTO credentials (access_key_id, secret_access_key, account, created_at)"
                 + " VALUES (?, ?, ?, " + dialect.timestampParam() + ") ON CONFLICT DO NOTHING",
@@ -69,7 +90,7 @@ final class JdbcTransaction implements StoreTransaction {
 
   @Override
   public List<Credential> credentials(String account) {
-    return query(
+    return sql.query(
         "list credentials",
         "SELECT access_key_id, secret_access_key, account FROM credentials WHERE account = ? ORDER BY seq",
         JdbcTransaction::credentialRow,
@@ -78,7 +99,7 @@ final class JdbcTransaction implements StoreTransaction {
 
   @Override
   public List<String> accounts() {
-    return query("list accounts", "SELECT DISTINCT account FROM credentials ORDER BY account", rs -> rs.getString(1));
+    return sql.query("list accounts", "SELECT DISTINCT account FROM credentials ORDER BY account", rs -> rs.getString(1));
   }
 
   private static Credential credentialRow(ResultSet rs) throws SQLException {
@@ -89,9 +110,9 @@ final class JdbcTransaction implements StoreTransaction {
 
   @Override
   public Optional<FunctionRecord> function(String account, String name) {
-    return queryOne(
+    return sql.queryOne(
         "look up function",
-        "SELECT doc FROM functions WHERE account = ? AND name = ?" + (writable ? dialect.lockForUpdate() : ""),
+        "SELECT doc FROM functions WHERE account = ? AND name = ?" + (sql.writable() ? dialect.lockForUpdate() : ""),
         rs -> Json.read(rs.getString(1), FunctionRecord.class),
         account,
         name);
@@ -99,9 +120,8 @@ final class JdbcTransaction implements StoreTransaction {
 
   @Override
   public void insertFunction(FunctionRecord function) {
-    requireWritable();
     int inserted =
-        update(
+        sql.update(
             "insert function",
             "INSERT INTO functions (account, name, last_published_version, created_at, doc) VALUES (?, ?, ?, "
                 + dialect.timestampParam() + ", " + dialect.jsonParam() + ") ON CONFLICT DO NOTHING",
@@ -118,9 +138,8 @@ final class JdbcTransaction implements StoreTransaction {
   /** Updating a function that does not exist is a caller bug: {@link IllegalStateException}. */
   @Override
   public void updateFunction(FunctionRecord function) {
-    requireWritable();
     int updated =
-        update(
+        sql.update(
             "update function",
             "UPDATE functions SET last_published_version = ?, created_at = " + dialect.timestampParam()
                 + ", doc = " + dialect.jsonParam() + " WHERE account = ? AND name = ?",
@@ -143,25 +162,24 @@ final class JdbcTransaction implements StoreTransaction {
 
   @Override
   public void deleteFunction(String account, String name) {
-    requireWritable();
     // Versions and aliases go with it through ON DELETE CASCADE.
-    update("delete function", "DELETE FROM functions WHERE account = ? AND name = ?", account, name);
+    sql.update("delete function", "DELETE FROM functions WHERE account = ? AND name = ?", account, name);
   }
 
   @Override
   public List<FunctionRecord> functions(String account, String afterName, int limit) {
-    requirePositive(limit);
-    String sql =
+    Sql.requirePositive(limit);
+    String statement =
         "SELECT doc FROM functions WHERE account = ?"
             + (afterName == null ? "" : " AND name > ?")
             + " ORDER BY name LIMIT ?";
     Object[] args = afterName == null ? new Object[] {account, limit} : new Object[] {account, afterName, limit};
-    return query("list functions", sql, rs -> Json.read(rs.getString(1), FunctionRecord.class), args);
+    return sql.query("list functions", statement, rs -> Json.read(rs.getString(1), FunctionRecord.class), args);
   }
 
   @Override
   public long functionCount(String account) {
-    return queryOne("count functions", "SELECT COUNT(*) FROM functions WHERE account = ?", rs -> rs.getLong(1), account)
+    return sql.queryOne("count functions", "SELECT COUNT(*) FROM functions WHERE account = ?", rs -> rs.getLong(1), account)
         .orElse(0L);
   }
 
@@ -169,7 +187,7 @@ final class JdbcTransaction implements StoreTransaction {
 
   @Override
   public Optional<FunctionVersion> version(String account, String functionName, String version) {
-    return queryOne(
+    return sql.queryOne(
         "look up version",
         "SELECT config FROM function_versions WHERE account = ? AND function_name = ? AND version = ?",
         rs -> Json.read(rs.getString(1), FunctionVersion.class),
@@ -181,9 +199,8 @@ final class JdbcTransaction implements StoreTransaction {
   /** A version whose function does not exist is a caller bug: {@link IllegalStateException}. */
   @Override
   public void putVersion(FunctionVersion version) {
-    requireWritable();
     var code = version.code();
-    update(
+    sql.update(
         "put version",
         "INSERT INTO function_versions"
             + " (account, function_name, version, version_order, code_sha256, code_size, state, last_update_status,"
@@ -204,8 +221,7 @@ final class JdbcTransaction implements StoreTransaction {
 
   @Override
   public void deleteVersion(String account, String functionName, String version) {
-    requireWritable();
-    update(
+    sql.update(
         "delete version",
         "DELETE FROM function_versions WHERE account = ? AND function_name = ? AND version = ?",
         account,
@@ -219,9 +235,9 @@ final class JdbcTransaction implements StoreTransaction {
    */
   @Override
   public List<FunctionVersion> versions(String account, String functionName, String afterVersion, int limit) {
-    requirePositive(limit);
+    Sql.requirePositive(limit);
     long after = afterVersion == null ? -1 : versionOrder(afterVersion);
-    return query(
+    return sql.query(
         "list versions",
         "SELECT config FROM function_versions WHERE account = ? AND function_name = ? AND version_order > ?"
             + " ORDER BY version_order LIMIT ?",
@@ -246,7 +262,7 @@ final class JdbcTransaction implements StoreTransaction {
 
   @Override
   public long totalCodeSize(String account) {
-    return queryOne(
+    return sql.queryOne(
             "sum code sizes",
             "SELECT COALESCE(SUM(code_size), 0) FROM function_versions WHERE account = ?",
             rs -> rs.getLong(1),
@@ -257,7 +273,7 @@ final class JdbcTransaction implements StoreTransaction {
   /** In a stable order (account, function, version) so a resumed activation is repeatable. */
   @Override
   public List<FunctionVersion> versionsAwaitingActivation() {
-    return query(
+    return sql.query(
         "list versions awaiting activation",
         "SELECT config FROM function_versions"
             + " WHERE state = '" + FunctionState.Pending + "' OR last_update_status = '" + LastUpdateStatus.InProgress
@@ -267,7 +283,7 @@ final class JdbcTransaction implements StoreTransaction {
 
   @Override
   public boolean codeInUse(String sha256Hex) {
-    return queryOne(
+    return sql.queryOne(
             "check code use",
             "SELECT 1 FROM function_versions WHERE code_sha256 = ? LIMIT 1",
             rs -> Boolean.TRUE,
@@ -279,7 +295,7 @@ final class JdbcTransaction implements StoreTransaction {
 
   @Override
   public Optional<Alias> alias(String account, String functionName, String alias) {
-    return queryOne(
+    return sql.queryOne(
         "look up alias",
         "SELECT config FROM aliases WHERE account = ? AND function_name = ? AND name = ?",
         rs -> Json.read(rs.getString(1), Alias.class),
@@ -291,8 +307,7 @@ final class JdbcTransaction implements StoreTransaction {
   /** An alias whose function does not exist is a caller bug: {@link IllegalStateException}. */
   @Override
   public void putAlias(Alias alias) {
-    requireWritable();
-    update(
+    sql.update(
         "put alias",
         "INSERT INTO aliases (account, function_name, name, function_version, config)"
             + " VALUES (?, ?, ?, ?, " + dialect.jsonParam() + ")"
@@ -307,8 +322,7 @@ final class JdbcTransaction implements StoreTransaction {
 
   @Override
   public void deleteAlias(String account, String functionName, String alias) {
-    requireWritable();
-    update(
+    sql.update(
         "delete alias",
         "DELETE FROM aliases WHERE account = ? AND function_name = ? AND name = ?",
         account,
@@ -318,78 +332,11 @@ final class JdbcTransaction implements StoreTransaction {
 
   @Override
   public List<Alias> aliases(String account, String functionName) {
-    return query(
+    return sql.query(
         "list aliases",
         "SELECT config FROM aliases WHERE account = ? AND function_name = ? ORDER BY name",
         rs -> Json.read(rs.getString(1), Alias.class),
         account,
         functionName);
-  }
-
-  // ---- plumbing
-
-  @FunctionalInterface
-  private interface Row<T> {
-    T map(ResultSet rs) throws SQLException;
-  }
-
-  private <T> List<T> query(String action, String sql, Row<T> row, Object... args) {
-    requireOpen();
-    try (PreparedStatement statement = prepare(sql, args);
-        ResultSet rs = statement.executeQuery()) {
-      List<T> result = new ArrayList<>();
-      while (rs.next()) {
-        result.add(row.map(rs));
-      }
-      return result;
-    } catch (SQLException e) {
-      throw SqlErrors.translate(e, action);
-    }
-  }
-
-  private <T> Optional<T> queryOne(String action, String sql, Row<T> row, Object... args) {
-    List<T> rows = query(action, sql, row, args);
-    return rows.isEmpty() ? Optional.empty() : Optional.of(rows.getFirst());
-  }
-
-  private int update(String action, String sql, Object... args) {
-    requireOpen();
-    try (PreparedStatement statement = prepare(sql, args)) {
-      return statement.executeUpdate();
-    } catch (SQLException e) {
-      throw SqlErrors.translate(e, action);
-    }
-  }
-
-  private PreparedStatement prepare(String sql, Object... args) throws SQLException {
-    PreparedStatement statement = connection.prepareStatement(sql);
-    try {
-      for (int i = 0; i < args.length; i++) {
-        statement.setObject(i + 1, args[i]);
-      }
-      return statement;
-    } catch (SQLException | RuntimeException e) {
-      statement.close();
-      throw e;
-    }
-  }
-
-  private void requireOpen() {
-    if (ended) {
-      throw new IllegalStateException("the transaction has ended; use it only inside its read() or write() block");
-    }
-  }
-
-  private void requireWritable() {
-    requireOpen();
-    if (!writable) {
-      throw new IllegalStateException("a read() transaction cannot change anything; use write()");
-    }
-  }
-
-  private static void requirePositive(int limit) {
-    if (limit <= 0) {
-      throw new IllegalArgumentException("limit must be positive: " + limit);
-    }
   }
 }

@@ -73,4 +73,19 @@ public interface StoreTransaction {
 
   /** Whether any version in any account still uses the code package, so it may not be deleted. */
   boolean codeInUse(String sha256Hex);
+
+  /** The tables of accepted asynchronous invocations (the durable event queue) and each function's event-invoke configuration. */
+  AsyncStore async();
+
+  /** The tables of event-source mappings and the positions their pollers have reached. */
+  EventSourceMappingStore eventSourceMappings();
+
+  /** The tables of cron and rate schedules and when each last fired. */
+  ScheduleStore schedules();
+
+  /** The tables of function URL configurations. */
+  FunctionUrlStore functionUrls();
+
+  /** The tables of batch jobs over a data set and the checkpoint of every item. */
+  BatchStore batches();
 }

@@ -29,6 +29,9 @@ public final class Admission {
   private final Function<String, Map<String, Integer>> reservationsOf;
   private final ConcurrentHashMap<String, AccountState> accounts = new ConcurrentHashMap<>();
   private final Map<ThrottleReason, LongAdder> throttles = new EnumMap<>(ThrottleReason.class);
+  /** False only in {@link #bypassed}: every request is let through and nothing is counted. */
+  private final boolean enforced;
+  private static final Permit NO_SLOT = () -> {};
 
   /**
    * @param reservationsOf loads an account's reserved concurrency per function the first time the
@@ -36,6 +39,12 @@ public final class Admission {
    */
   public Admission(AdmissionSettings settings, LongSupplier nanoClock,
       Function<String, Map<String, Integer>> reservationsOf) {
+    this(settings, nanoClock, reservationsOf, true);
+  }
+
+  private Admission(AdmissionSettings settings, LongSupplier nanoClock,
+      Function<String, Map<String, Integer>> reservationsOf, boolean enforced) {
+    this.enforced = enforced;
     this.settings = settings;
     this.nanoClock = nanoClock;
     this.reservationsOf = reservationsOf;
@@ -44,12 +53,23 @@ public final class Admission {
     }
   }
 
+  /**
+   * An admission that admits everything and counts nothing: only for measuring what admission
+   * costs an invoke (the benchmark's "admission off" server). Never a production setting.
+   */
+  public static Admission bypassed(AdmissionSettings settings) {
+    return new Admission(settings, System::nanoTime, account -> Map.of(), false);
+  }
+
   public AdmissionSettings settings() {
     return settings;
   }
 
   /** Takes a concurrency slot for one execution of {@code function}, or throws {@link Throttled}. */
   public Permit admit(String account, String function) {
+    if (!enforced) {
+      return NO_SLOT;
+    }
     var state = account(account);
     var fn = state.function(function);
     Integer reserved = fn.reserved;
@@ -84,6 +104,9 @@ public final class Admission {
 
   /** Called before a new execution environment is started for {@code function}; throws when too fast. */
   public void admitNewEnvironment(String account, String function) {
+    if (!enforced) {
+      return;
+    }
     var state = account(account);
     var fn = state.function(function);
     long now = nanoClock.getAsLong();

@@ -16,6 +16,22 @@ class AdmissionTest {
   }
 
   @Test
+  void bypassedAdmissionLetsEverythingThroughAndCountsNothing() {
+    var bypassed = Admission.bypassed(new AdmissionSettings(1, 0, 1, 0.0, 1, 0.0));
+    var permits = new ArrayList<Permit>();
+    for (int i = 0; i < 5; i++) {
+      permits.add(bypassed.admit("a", "f"));
+      bypassed.admitNewEnvironment("a", "f");
+    }
+    assertThat(bypassed.concurrency("a")).isZero();
+    permits.forEach(Permit::close);
+    // The same settings, enforced, allow one.
+    var enforced = new Admission(new AdmissionSettings(1, 0, 1, 0.0, 1, 0.0), now::get, a -> Map.of());
+    enforced.admit("a", "f");
+    assertThrottled(() -> enforced.admit("a", "f"), ThrottleReason.ConcurrentInvocationLimitExceeded);
+  }
+
+  @Test
   void unreservedFunctionsShareTheAccountLimitMinusReservations() {
     var admission = admission(10, Map.of("reserved", 4));
     var permits = new ArrayList<Permit>();

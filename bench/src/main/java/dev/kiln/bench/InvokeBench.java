@@ -80,6 +80,11 @@ public final class InvokeBench implements Callable<Integer> {
       description = "Measure cold starts (default: on).")
   boolean coldOn;
 
+  @Option(names = "--admission-compare", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Also measure warm invokes against a second server started with admission bypassed, in"
+          + " alternating runs, to show what admission costs an invoke (default: on).")
+  boolean admissionCompare;
+
   @Option(names = "--kiln-jar", description = "The server jar (default: cli/target/kiln.jar of this checkout).")
   Path kilnJar;
 
@@ -96,6 +101,7 @@ public final class InvokeBench implements Callable<Integer> {
   private final CpuMeter meter = new CpuMeter();
   private final List<String> problems = new ArrayList<>();
   private long kilnPid;
+  private long baselinePid;
   private ChildProcess kilnProcess;
   /** CPU use of every measurement, to tell how busy the rest of the machine was. */
   private final List<CpuMeter.Usage> busy = new ArrayList<>();
@@ -162,7 +168,7 @@ public final class InvokeBench implements Callable<Integer> {
     System.out.printf("server: %s%n", describeJar(jar));
 
     // ---- servers
-    ChildProcess kiln = startKiln(jar, work, cleanup);
+    ChildProcess kiln = startKiln(jar, work.resolve("data"), List.of(), cleanup);
     int kilnPort = port(kiln.readyLine());
     URI kilnEndpoint = URI.create("http://127.0.0.1:" + kilnPort);
     log("Kiln: " + kiln.readyLine());
@@ -174,6 +180,7 @@ public final class InvokeBench implements Callable<Integer> {
     URI baseEndpoint = URI.create("http://127.0.0.1:" + basePort);
     log("baseline: node http hello server on " + baseEndpoint + " (pid " + baseline.pid() + ")");
     meter.watch(kiln.pid(), baseline.pid());
+    baselinePid = baseline.pid();
     kilnPid = kiln.pid();
     kilnProcess = kiln;
 
@@ -226,6 +233,10 @@ public final class InvokeBench implements Callable<Integer> {
           r.cold = coldOn ? cold(lambda, c, spec) : new Cold();
         }
       }
+      AdmissionCompare admission = null;
+      if (admissionCompare) {
+        admission = compareAdmission(jar, work, cleanup, specs.get(compareOn), kilnEndpoint, signer);
+      }
       if (!kiln.isAlive()) {
         problems.add("the Kiln server exited during the run; its last output:\n" + kiln.lastOutput());
       }
@@ -233,14 +244,17 @@ public final class InvokeBench implements Callable<Integer> {
         base.c1 = base.cN = Load.Result.empty("baseline");
       }
       printSummary(base, results, loadAtStart, kiln, jar);
+      if (admission != null) {
+        admission.print(concurrency);
+      }
     }
     return problems.isEmpty() ? 0 : 1;
   }
 
   // ------------------------------------------------------------------------------------ servers
 
-  private ChildProcess startKiln(Path jar, Path work, Cleanup cleanup) throws IOException {
-    Path data = work.resolve("data");
+  private ChildProcess startKiln(Path jar, Path data, List<String> extraArgs, Cleanup cleanup) throws IOException {
+    Path work = data.getParent();
     Files.createDirectories(data);
     String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     Path aot = jar.resolveSibling("kiln.aot");
@@ -254,6 +268,7 @@ public final class InvokeBench implements Callable<Integer> {
       command.addAll(serverJvmArgs);
       command.addAll(List.of("-jar", jar.toString(), "up", "--host", "127.0.0.1", "--port", String.valueOf(port),
           "--data-dir", data.toString(), "--dev-credentials"));
+      command.addAll(extraArgs);
       log("starting Kiln: " + String.join(" ", command));
       try {
         ChildProcess kiln = ChildProcess.startAndAwaitLine("kiln", command, work, "Kiln is ready at", Duration.ofSeconds(90));
@@ -658,6 +673,107 @@ public final class InvokeBench implements Callable<Integer> {
     Results(String name) {
       this.name = name;
     }
+  }
+
+  // ------------------------------------------------------------------------------------ admission on vs off
+
+  /** Warm-invoke figures of the same function on the normal server and on one with admission bypassed. */
+  record AdmissionCompare(String function, List<Load.Result> on, List<Load.Result> off) {
+    void print(int concurrency) {
+      System.out.println();
+      System.out.printf("=== Admission on vs off (%s warm, c=1 and c=%d, alternating runs on two servers of the same"
+          + " build; off = --bench-bypass-admission)%n", function, concurrency);
+      Table t = new Table().row("server", "run", "p50 c=1", "inv/s c=1", "p50 c=" + concurrency,
+          "inv/s c=" + concurrency, "kiln JVM CPU/invoke c=" + concurrency).rule();
+      for (int i = 0; i < on.size() / 2; i++) {
+        row(t, "admission on", i, on);
+        row(t, "admission off", i, off);
+      }
+      double onRate = meanThroughput(on, 1);
+      double offRate = meanThroughput(off, 1);
+      double onP50 = meanP50(on, 0);
+      double offP50 = meanP50(off, 0);
+      double onCpu = meanCpuMicros(on);
+      double offCpu = meanCpuMicros(off);
+      t.rule().row("on / off", "mean", ratio(onP50 / offP50), ratio(meanThroughput(on, 0) / meanThroughput(off, 0)),
+          ratio(meanP50(on, 1) / meanP50(off, 1)), ratio(onRate / offRate), ratio(onCpu / offCpu));
+      System.out.print(t.render());
+      System.out.printf("with admission: throughput at c=%d %s (%,.0f vs %,.0f inv/s), p50 at c=1 %s, Kiln JVM CPU per"
+          + " invoke %s (%.0f vs %.0f µs); CPU per invoke is the least noisy of the three on a shared machine%n",
+          concurrency, signedPercent(onRate / offRate - 1), onRate, offRate, signedMs(onP50 - offP50),
+          signedPercent(onCpu / offCpu - 1), onCpu, offCpu);
+    }
+
+    private static void row(Table t, String name, int round, List<Load.Result> runs) {
+      Load.Result c1 = runs.get(2 * round);
+      Load.Result cN = runs.get(2 * round + 1);
+      t.row(name, String.valueOf(round + 1), ms(c1.p50Millis()), rate(c1), ms(cN.p50Millis()), rate(cN),
+          perInvoke(cN.cpu().kiln(), cN));
+    }
+
+    /** Mean Kiln JVM CPU microseconds per invoke over the c=N runs. */
+    private static double meanCpuMicros(List<Load.Result> runs) {
+      return java.util.stream.IntStream.range(0, runs.size()).filter(i -> i % 2 == 1)
+          .mapToDouble(i -> runs.get(i).cpu().kiln() / runs.get(i).throughput() * 1e6).average().orElse(Double.NaN);
+    }
+
+    private static String signedMs(double millis) {
+      return (millis >= 0 ? "+" : "") + ms(millis);
+    }
+
+    /** Mean over the runs at one concurrency: index 0 is c=1, 1 is c=N. */
+    private static double meanThroughput(List<Load.Result> runs, int which) {
+      return java.util.stream.IntStream.range(0, runs.size()).filter(i -> i % 2 == which)
+          .mapToDouble(i -> runs.get(i).throughput()).average().orElse(Double.NaN);
+    }
+
+    private static double meanP50(List<Load.Result> runs, int which) {
+      return java.util.stream.IntStream.range(0, runs.size()).filter(i -> i % 2 == which)
+          .mapToDouble(i -> runs.get(i).p50Millis()).average().orElse(Double.NaN);
+    }
+
+    private static String signedPercent(double x) {
+      return Double.isNaN(x) ? "-" : String.format("%+.1f%%", 100 * x);
+    }
+  }
+
+  /**
+   * Starts a second server with admission bypassed, warms it up, then measures the same function on
+   * both servers in alternating runs, so that drift in the machine's load hits both alike.
+   */
+  private AdmissionCompare compareAdmission(Path jar, Path work, Cleanup cleanup, Functions.Spec spec, URI kilnEndpoint,
+      Signer signer) throws Exception {
+    ChildProcess bypass = startKiln(jar, work.resolve("data-no-admission"), List.of("--bench-bypass-admission"), cleanup);
+    URI bypassEndpoint = URI.create("http://127.0.0.1:" + port(bypass.readyLine()));
+    log("admission off: " + bypass.readyLine());
+    try (LambdaClient lambda = SdkClient.lambdaClient(bypassEndpoint, ACCESS_KEY, SECRET_KEY, SdkClient.Http.URL_CONNECTION)) {
+      Functions.create(lambda, spec, spec.functionName());
+      Functions.awaitActive(lambda, spec.functionName(), Duration.ofSeconds(60));
+    }
+    List<Load.Result> on = new ArrayList<>();
+    List<Load.Result> off = new ArrayList<>();
+    try (InvokeClient withAdmission = client(client, kilnEndpoint, signer);
+        InvokeClient without = client(client, bypassEndpoint, signer)) {
+      firstInvoke(without, spec);
+      // The second JVM compiles its hot paths now; the first one was warmed up before the main runs.
+      for (int round = 0; round < (quick ? 4 : 8); round++) {
+        Load.run("admission-off warm-up", without, List.of(spec.functionName()), round % 2 == 0 ? 1 : concurrency,
+            Duration.ZERO, 0, seconds(1), meter);
+      }
+      int rounds = quick ? 1 : 2;
+      for (int round = 0; round < rounds; round++) {
+        for (int threads : new int[] {1, concurrency}) {
+          on.add(load(spec.key() + " admission on", withAdmission, spec.functionName(), threads));
+          meter.watch(bypass.pid(), baselinePid);
+          off.add(load(spec.key() + " admission off", without, spec.functionName(), threads));
+          meter.watch(kilnPid, baselinePid);
+        }
+      }
+    }
+    if (!bypass.isAlive()) {
+      problems.add("the admission-off server exited during the run; its last output:\n" + bypass.lastOutput());
+    }
+    return new AdmissionCompare(spec.key(), on, off);
   }
 
   // ------------------------------------------------------------------------------------ printing

@@ -54,6 +54,10 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--scaling-rate", defaultValue = "${env:KILN_SCALING_RATE:-10}", description = "New execution environments per second a function regains; the account gets twice the burst and rate (default: ${DEFAULT-VALUE}).")
   double scalingRate;
 
+  @Option(names = "--bench-bypass-admission", hidden = true, description = "Admit every invoke without limits (only for"
+      + " the benchmark that measures what admission costs).")
+  boolean benchBypassAdmission;
+
   @Option(names = "--exit-when-ready", hidden = true, description = "Stop as soon as the node is ready (used to train the start-up cache).")
   boolean exitWhenReady;
 
@@ -66,7 +70,7 @@ final class UpCommand implements Callable<Integer> {
         ? new StoreConfig.Sqlite(dataDir.resolve("kiln.db"))
         : new StoreConfig.Postgres(storeUrl, storeUser, storePassword == null ? "" : storePassword);
     var config = new KilnConfig(host, port, dataDir.toAbsolutePath(), new Region(region), store, devCredentials,
-        concurrency, keepAlive, prewarm, scalingBurst, scalingRate);
+        concurrency, keepAlive, prewarm, scalingBurst, scalingRate, benchBypassAdmission);
     KilnNode node;
     try {
       node = KilnNode.start(config);

@@ -13,10 +13,13 @@ import java.time.Duration;
  * @param scalingBurst new environments a function may start at once (the account: twice that)
  * @param scalingRate new environments per second a function regains (the account: twice that)
  * @param devCredentials accept the fixed access key {@code test}/{@code test}; only allowed on a loopback address
+ * @param admissionBypassed admit every invoke without limits or counters: only for the benchmark that
+ *     measures what admission costs
  */
 public record KilnConfig(
     String host, int port, Path dataDir, Region region, StoreConfig store, boolean devCredentials,
-    int accountConcurrency, Duration keepAlive, int prewarmedSandboxes, int scalingBurst, double scalingRate) {
+    int accountConcurrency, Duration keepAlive, int prewarmedSandboxes, int scalingBurst, double scalingRate,
+    boolean admissionBypassed) {
 
   public static final String DEFAULT_ACCOUNT = "000000000000";
 }

@@ -73,9 +73,15 @@ public final class KilnNode implements AutoCloseable {
 
       // Reservations are read from the store the first time an account is seen.
       var controlForAdmission = new java.util.concurrent.atomic.AtomicReference<ControlPlane>();
-      var admission = new Admission(AdmissionSettings.of(config.accountConcurrency(), config.scalingBurst(),
-          config.scalingRate()), System::nanoTime,
-          account -> controlForAdmission.get().reservations(account));
+      var admissionSettings = AdmissionSettings.of(config.accountConcurrency(), config.scalingBurst(),
+          config.scalingRate());
+      var admission = config.admissionBypassed()
+          ? Admission.bypassed(admissionSettings)
+          : new Admission(admissionSettings, System::nanoTime,
+              account -> controlForAdmission.get().reservations(account));
+      if (config.admissionBypassed()) {
+        log.warn("admission is bypassed (--bench-bypass-admission): no concurrency limits, no throttling");
+      }
       var runtimes = RuntimeCatalog.install(data.resolve("runtime"));
       phases.done("runtimes");
       var backend = SandboxBackends.detect(data.resolve("sandboxes"), data.resolve("runtime"));

@@ -48,10 +48,11 @@ public final class ControlPlane {
   private final Region region;
   private final Clock clock;
   private final CodeActivation activation;
+  private final InvokeTargets invokeTargets = new InvokeTargets(System::nanoTime);
 
   public ControlPlane(
       MetadataStore store, CodeStore codeStore, Region region, Clock clock, CodeActivation activation) {
-    this.store = store;
+    this.store = new ChangeNotifyingStore(store, invokeTargets::changed);
     this.codeStore = codeStore;
     this.region = region;
     this.clock = clock;
@@ -245,24 +246,28 @@ public final class ControlPlane {
    */
   public FunctionVersion resolveForInvoke(String account, FunctionRef ref, double random) {
     requireOwnAccount(account, ref);
-    var version = store.read(tx -> {
-      var qualifier = ref.qualifierOr(FunctionVersion.LATEST);
-      if (!FunctionVersion.LATEST.equals(qualifier) && !VERSION_NUMBER.matcher(qualifier).matches()) {
-        var alias = tx.alias(account, ref.name(), qualifier).orElseThrow(() -> functionNotFound(account, ref));
-        var chosen = alias.functionVersion();
-        double cumulative = 0;
-        for (var weight : alias.additionalWeights().entrySet()) {
-          cumulative += weight.getValue();
-          if (random < cumulative) {
-            chosen = weight.getKey();
-            break;
+    var qualifier = ref.qualifierOr(FunctionVersion.LATEST);
+    var target = invokeTargets.get(account, ref.name(), qualifier);
+    if (target == null) {
+      long generation = invokeTargets.generation();
+      long readAt = invokeTargets.now();
+      target = store.read(tx -> {
+        if (!FunctionVersion.LATEST.equals(qualifier) && !VERSION_NUMBER.matcher(qualifier).matches()) {
+          var alias = tx.alias(account, ref.name(), qualifier).orElseThrow(() -> functionNotFound(account, ref));
+          var versions = new java.util.HashMap<String, FunctionVersion>();
+          for (var number : alias.additionalWeights().keySet()) {
+            versions.put(number, tx.version(account, ref.name(), number).orElseThrow(() -> functionNotFound(account, ref)));
           }
+          versions.put(alias.functionVersion(), tx.version(account, ref.name(), alias.functionVersion())
+              .orElseThrow(() -> functionNotFound(account, ref)));
+          return new InvokeTargets.Target(alias, Map.copyOf(versions));
         }
-        var target = chosen;
-        return tx.version(account, ref.name(), target).orElseThrow(() -> functionNotFound(account, ref));
-      }
-      return resolve(tx, account, ref);
-    });
+        var version = resolve(tx, account, ref);
+        return new InvokeTargets.Target(null, Map.of(version.version(), version));
+      });
+      invokeTargets.put(account, ref.name(), qualifier, target, generation, readAt);
+    }
+    var version = target.choose(random);
     if (version.state() != FunctionState.Active) {
       throw conflict("The operation cannot be performed at this time. The function is currently in the following "
           + "state: " + version.state());

@@ -185,6 +185,33 @@ class ControlPlaneTest {
   }
 
   @Test
+  void invokesSeeEveryChangeAtOnceThoughResolutionsAreCached() {
+    create("f", "one");
+    control.markReady(ACCOUNT, "f");
+    control.publishVersion(ACCOUNT, ref("f"), null, null, null);
+    update("f", "two");
+    control.markReady(ACCOUNT, "f");
+    control.publishVersion(ACCOUNT, ref("f"), null, null, null);
+    var live = FunctionRef.parse("f:live", null);
+    control.createAlias(ACCOUNT, ref("f"), "live", new AliasChange("1", null, Map.of("2", 0.25), null));
+
+    // Weights apply per invoke on a cached alias: below 0.25 the additional version, above it the primary.
+    assertThat(control.resolveForInvoke(ACCOUNT, live, 0.1).version()).isEqualTo("2");
+    assertThat(control.resolveForInvoke(ACCOUNT, live, 0.9).version()).isEqualTo("1");
+    control.updateAlias(ACCOUNT, ref("f"), "live", new AliasChange("2", null, Map.of(), null));
+    assertThat(control.resolveForInvoke(ACCOUNT, live, 0.9).version()).isEqualTo("2");
+
+    var before = control.resolveForInvoke(ACCOUNT, ref("f"), 0.5);
+    var updated = update("f", "three");
+    assertThat(control.resolveForInvoke(ACCOUNT, ref("f"), 0.5).revisionId())
+        .isEqualTo(updated.revisionId()).isNotEqualTo(before.revisionId());
+
+    control.deleteFunction(ACCOUNT, ref("f"));
+    assertError(() -> control.resolveForInvoke(ACCOUNT, ref("f"), 0.5), ErrorCode.ResourceNotFoundException);
+    assertError(() -> control.resolveForInvoke(ACCOUNT, live, 0.5), ErrorCode.ResourceNotFoundException);
+  }
+
+  @Test
   void listFunctionsPagesByName() {
     for (var name : List.of("c", "a", "b", "e", "d")) {
       create(name, name);

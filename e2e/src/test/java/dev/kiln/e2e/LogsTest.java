@@ -245,6 +245,34 @@ class LogsTest extends InvokeTestBase {
   }
 
   @Test
+  void output_without_a_final_newline_and_replaced_stdout_still_land_in_the_log() {
+    String node = deploy("logs-unterminated", "nodejs22.x", "index.handler", Functions.node("""
+        const realWrite = process.stdout.write;
+        exports.handler = async (event) => {
+          process.stdout.write = realWrite;
+          process.stdout.write('node unterminated ' + event.tag);
+          process.stdout.write = () => true; // a handler that silences stdout must not hold up its log
+          return event.tag;
+        };
+        """));
+    String python = deploy("logs-unterminated-py", "python3.12", "lambda_function.handler", Functions.python("""
+        import sys
+        def handler(event, context):
+            sys.stdout.write('python unterminated ' + event['tag'])
+            return event['tag']
+        """));
+    for (int i = 0; i < 3; i++) {
+      for (String[] fn : new String[][] {{node, "node"}, {python, "python"}}) {
+        Invocation call = invoke(fn[0], "{\"tag\":\"t" + i + "\"}");
+        assertThat(call.log()).as("tail of %s call %d", fn[1], i)
+            .contains(fn[1] + " unterminated t" + i + "\n")
+            .contains("END RequestId: " + call.requestId())
+            .doesNotContain("KILN-END-OF-OUTPUT");
+      }
+    }
+  }
+
+  @Test
   void kiln_logs_prints_a_functions_log() throws Exception {
     String name = chatty("logs-cli");
     Invocation invocation = invoke(name, "{\"tag\":\"for-the-cli\"}");

@@ -323,7 +323,7 @@ public final class RuntimeCatalog {
     if (handler != null) {
       env.put("_HANDLER", handler);
     }
-    return Optional.of(new RuntimeCommand(command, env));
+    return Optional.of(new RuntimeCommand(command, env, !PROVIDED_RUNTIMES.contains(runtimeId)));
   }
 
   // ------------------------------------------------------------------------------------ installation

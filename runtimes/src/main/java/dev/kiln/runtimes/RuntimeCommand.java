@@ -14,8 +14,15 @@ import java.util.Map;
  * {@code LAMBDA_TASK_ROOT}, {@code AWS_LAMBDA_RUNTIME_API}, {@code AWS_LAMBDA_FUNCTION_*}, ...) plus
  * {@code extraEnvironment}, the runtime-specific ones ({@code AWS_EXECUTION_ENV}, {@code NODE_PATH},
  * {@code PATH}, ...). Function configuration may override the latter, as on Lambda.
+ *
+ * @param marksEndOfOutput the runtime is one of Kiln's bootstraps, which print the line named by
+ *     {@link #OUTPUT_MARK_VARIABLE} after a function's output and before its answer, so the worker knows
+ *     exactly when an invocation's log is complete
  */
-public record RuntimeCommand(List<String> command, Map<String, String> extraEnvironment) {
+public record RuntimeCommand(List<String> command, Map<String, String> extraEnvironment, boolean marksEndOfOutput) {
+  /** The variable through which the worker tells a Kiln bootstrap which line marks the end of output. */
+  public static final String OUTPUT_MARK_VARIABLE = "_KILN_OUTPUT_MARK";
+
   public RuntimeCommand {
     command = List.copyOf(command);
     extraEnvironment = Map.copyOf(extraEnvironment);
@@ -33,7 +40,7 @@ public record RuntimeCommand(List<String> command, Map<String, String> extraEnvi
     }
     Map<String, String> env = new LinkedHashMap<>();
     extraEnvironment.forEach((k, v) -> env.put(k, hostPath(v, runtimeDir, taskRoot)));
-    return new RuntimeCommand(args, env);
+    return new RuntimeCommand(args, env, marksEndOfOutput);
   }
 
   private static String hostPath(String value, Path runtimeDir, Path taskRoot) {

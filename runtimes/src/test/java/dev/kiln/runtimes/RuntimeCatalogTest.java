@@ -134,10 +134,11 @@ class RuntimeCatalogTest extends RuntimeTestBase {
   void hostPathsReplaceSandboxPaths() {
     RuntimeCommand command = new RuntimeCommand(
         List.of("/usr/bin/node", "/var/runtime/node/bootstrap.js", "/var/task/bootstrap"),
-        Map.of("NODE_PATH", "/var/runtime:/var/task", "OTHER", "/usr/lib"));
+        Map.of("NODE_PATH", "/var/runtime:/var/task", "OTHER", "/usr/lib"), true);
     RuntimeCommand host = command.withHostPaths(Path.of("/srv/rt"), Path.of("/srv/code/f1"));
     assertThat(host.command()).containsExactly("/usr/bin/node", "/srv/rt/node/bootstrap.js", "/srv/code/f1/bootstrap");
     assertThat(host.extraEnvironment()).isEqualTo(Map.of("NODE_PATH", "/srv/rt:/srv/code/f1", "OTHER", "/usr/lib"));
+    assertThat(host.marksEndOfOutput()).isTrue();
   }
 
   @Test

@@ -68,6 +68,7 @@ public final class KilnNode implements AutoCloseable {
       phases.done("store");
       var codeStore = new CodeStore(data.resolve("code"));
       var logStore = new LogStore(data.resolve("logs"));
+      resources.add(logStore);
       var codeCache = new CodeCache(data.resolve("cache").resolve("code"), sha -> codeStore.file(sha)
           .orElseThrow(() -> new IllegalStateException("code package " + sha + " is missing from the code store")));
 

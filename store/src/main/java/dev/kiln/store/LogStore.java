@@ -18,7 +18,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code epochMillis TAB requestId TAB message}. A reader's position is a byte offset, so following
  * a stream is "read from where I stopped".
  */
-public final class LogStore {
+public final class LogStore implements AutoCloseable {
   private static final int MAX_PAGE_BYTES = 1024 * 1024;
 
   /** One line a function printed (or a START/END/REPORT line), with the invocation it belongs to. */
@@ -27,10 +27,18 @@ public final class LogStore {
   /** Events from a position and the position to continue from. */
   public record LogPage(List<LogEvent> events, long nextPosition) {}
 
+  /** Open append channels beyond this are closed again: one per function that logged recently. */
+  private static final int MAX_OPEN_FILES = 256;
+
   private final Path root;
-  private final ConcurrentHashMap<Path, ReentrantLock> locks = new ConcurrentHashMap<>();
-  /** Account directories already made: a mkdir per invocation showed up in profiles. */
-  private final java.util.Set<Path> knownDirectories = ConcurrentHashMap.newKeySet();
+  /** Opening the file per invocation was a seventh of Kiln's CPU per warm invoke, so writers stay open. */
+  private final ConcurrentHashMap<Path, Appender> appenders = new ConcurrentHashMap<>();
+
+  /** One log file's open channel and the lock that keeps each invocation's lines together. */
+  private static final class Appender {
+    final ReentrantLock lock = new ReentrantLock();
+    FileChannel channel;
+  }
 
   public LogStore(Path root) {
     this.root = root;
@@ -47,23 +55,68 @@ public final class LogStore {
           .append(line.replace('\n', ' ').replace('\r', ' ')).append('\n');
     }
     var file = file(account, function);
-    var lock = locks.computeIfAbsent(file, f -> new ReentrantLock());
-    lock.lock();
+    var appender = appenders.computeIfAbsent(file, f -> new Appender());
+    appender.lock.lock();
     try {
-      if (knownDirectories.add(file.getParent())) {
+      if (appender.channel == null || !appender.channel.isOpen()) {
+        closeSomeIfTooMany(file);
         Files.createDirectories(file.getParent());
+        appender.channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
+            StandardOpenOption.WRITE);
       }
-      try (var channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
-          StandardOpenOption.WRITE)) {
-        var buffer = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
-        while (buffer.hasRemaining()) {
-          channel.write(buffer);
-        }
+      var buffer = ByteBuffer.wrap(text.toString().getBytes(StandardCharsets.UTF_8));
+      while (buffer.hasRemaining()) {
+        appender.channel.write(buffer);
       }
     } catch (IOException e) {
+      closeQuietly(appender);
       throw new UncheckedIOException("cannot write log of " + function, e);
     } finally {
-      lock.unlock();
+      appender.lock.unlock();
+    }
+  }
+
+  /** Closes other files' channels when too many are open; they reopen on their next append. */
+  private void closeSomeIfTooMany(Path opening) {
+    if (appenders.size() <= MAX_OPEN_FILES) {
+      return;
+    }
+    for (var entry : appenders.entrySet()) {
+      if (!entry.getKey().equals(opening) && entry.getValue().lock.tryLock()) {
+        try {
+          closeQuietly(entry.getValue());
+          appenders.remove(entry.getKey(), entry.getValue());
+        } finally {
+          entry.getValue().lock.unlock();
+        }
+      }
+      if (appenders.size() <= MAX_OPEN_FILES / 2) {
+        return;
+      }
+    }
+  }
+
+  private static void closeQuietly(Appender appender) {
+    if (appender.channel != null) {
+      try {
+        appender.channel.close();
+      } catch (IOException ignored) {
+        // Nothing was buffered: every append wrote straight to the file.
+      }
+      appender.channel = null;
+    }
+  }
+
+  /** Closes the open files; appends after this reopen them. */
+  @Override
+  public void close() {
+    for (var appender : appenders.values()) {
+      appender.lock.lock();
+      try {
+        closeQuietly(appender);
+      } finally {
+        appender.lock.unlock();
+      }
     }
   }
 

@@ -32,7 +32,10 @@ final class Environment implements RuntimeApiHandler {
   /** Lambda gives on-demand initialization ten seconds before it counts against the invocation. */
   static final long INIT_LIMIT_MS = 10_000;
   /** The longest an invocation's log waits for the runtime's last lines to come through the pipe. */
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Environment.class);
   private static final java.time.Duration LOG_DRAIN_LIMIT = java.time.Duration.ofMillis(100);
+  /** The mark is normally read within microseconds; this bound only matters when a handler broke stdout. */
+  private static final java.time.Duration OUTPUT_MARK_LIMIT = java.time.Duration.ofSeconds(2);
   private static final int TAIL_BYTES = 4096;
 
   final FunctionKey key;
@@ -50,6 +53,7 @@ final class Environment implements RuntimeApiHandler {
   private volatile Outcome initFailure;
   /** The invocation whose log receives output lines: set when it starts, cleared once its log is written. */
   private volatile Pending logTarget;
+  private final String outputMark;
   private volatile RuntimeApiServer api;
   private volatile long launchedNanos;
   private volatile Double initDurationMs;
@@ -59,8 +63,14 @@ final class Environment implements RuntimeApiHandler {
   /** The provisioned-concurrency configuration this environment is kept for, or null (on-demand). */
   volatile String provisionedFor;
 
+  /**
+   * @param outputMark the line the runtime prints after an invocation's output and before its answer, or
+   *     null for a runtime that prints none (a custom bootstrap): its log is then closed when the output
+   *     pipe looks drained
+   */
   Environment(FunctionKey key, FunctionVersion version, Sandbox sandbox, WorkerStats stats, InvocationLogSink logs,
-      Runnable onRetired) {
+      Runnable onRetired, String outputMark) {
+    this.outputMark = outputMark;
     this.onRetired = onRetired;
     this.logs = logs;
     this.key = key;
@@ -162,7 +172,7 @@ final class Environment implements RuntimeApiHandler {
     String logTail = null;
     if (request.tailLogs()) {
       // The caller wants the log in the response: wait for the last lines now.
-      sandbox.awaitOutputDelivered(answeredAt(pending), LOG_DRAIN_LIMIT);
+      awaitOutput(pending, outcome);
       var lines = logLines(pending, outcome, durationMs, init);
       logTarget = null;
       logs.write(version, request.requestId(), lines);
@@ -170,7 +180,7 @@ final class Environment implements RuntimeApiHandler {
     } else {
       // Lines printed just before the response may still be in the pipe: collect them off the request path.
       Thread.ofVirtual().start(() -> {
-        sandbox.awaitOutputDelivered(answeredAt(pending), LOG_DRAIN_LIMIT);
+        awaitOutput(pending, outcome);
         var lines = logLines(pending, outcome, durationMs, init);
         if (logTarget == pending) {
           logTarget = null;
@@ -400,6 +410,17 @@ final class Environment implements RuntimeApiHandler {
 
   private void onOutput(String line) {
     var pending = logTarget;
+    if (outputMark != null && line.endsWith(outputMark)) {
+      // Output without a final newline arrives glued to the mark.
+      String rest = line.substring(0, line.length() - outputMark.length());
+      if (pending != null) {
+        if (!rest.isEmpty()) {
+          pending.appendLog(rest);
+        }
+        pending.outputComplete.complete(null);
+      }
+      return;
+    }
     if (pending != null) {
       pending.appendLog(line);
     } else {
@@ -434,6 +455,26 @@ final class Environment implements RuntimeApiHandler {
     }
     lines.add(report.toString());
     return lines;
+  }
+
+  /**
+   * Waits until everything the function printed before its answer has been read. A runtime that marks the
+   * end of its output answered only after printing the mark, so the mark settles it; otherwise (a custom
+   * runtime, or no answer at all: a crash, a timeout) the sandbox judges from the pipe.
+   */
+  private void awaitOutput(Pending pending, Outcome outcome) {
+    if (outputMark != null && !(outcome instanceof Outcome.EnvironmentFailure)) {
+      try {
+        pending.outputComplete.get(OUTPUT_MARK_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+        return;
+      } catch (TimeoutException | ExecutionException e) {
+        log.debug("no end-of-output mark from {} within {}", version.functionName(), OUTPUT_MARK_LIMIT);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+    sandbox.awaitOutputDelivered(answeredAt(pending), LOG_DRAIN_LIMIT);
   }
 
   /** When the runtime answered, or now when it never did (init failure, crash): output before that is due. */
@@ -471,6 +512,8 @@ final class Environment implements RuntimeApiHandler {
     final InvocationRequest request;
     volatile CompletableFuture<Void> dispatched = new CompletableFuture<>();
     final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
+    /** Completed when the runtime's end-of-output mark for this invocation was read. */
+    final CompletableFuture<Void> outputComplete = new CompletableFuture<>();
     /** When the runtime answered: everything it printed before is in the pipe by then. */
     volatile long completedNanos;
     private final List<String> log = new ArrayList<>();

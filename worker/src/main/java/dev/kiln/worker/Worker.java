@@ -2,6 +2,7 @@ package dev.kiln.worker;
 
 import dev.kiln.core.FunctionVersion;
 import dev.kiln.runtimes.RuntimeCatalog;
+import dev.kiln.runtimes.RuntimeCommand;
 import dev.kiln.sandbox.Launch;
 import dev.kiln.sandbox.Sandbox;
 import dev.kiln.sandbox.SandboxBackend;
@@ -412,9 +413,15 @@ public final class Worker implements AutoCloseable {
       throw e;
     }
     int memory = version.memorySize();
-    var environment = new Environment(key, version, sandbox, stats, logs, () -> committedMb.addAndGet(-memory));
+    // Random per environment, so that no function output can end another invocation's log by accident.
+    String outputMark = command.marksEndOfOutput() ? "KILN-END-OF-OUTPUT-" + java.util.UUID.randomUUID() : null;
+    var environment = new Environment(key, version, sandbox, stats, logs, () -> committedMb.addAndGet(-memory),
+        outputMark);
     var variables = LambdaVariables.forVersion(version, settings.region(), sandbox.runtimeApiAddress(),
         LambdaVariables.logStreamName(version.version()), initializationType, command.extraEnvironment());
+    if (outputMark != null) {
+      variables.put(RuntimeCommand.OUTPUT_MARK_VARIABLE, outputMark);
+    }
     try {
       environment.start(new Launch(command.command(), variables, codeDir, version.memorySize()));
     } catch (IOException | RuntimeException e) {

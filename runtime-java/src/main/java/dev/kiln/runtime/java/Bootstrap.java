@@ -14,6 +14,10 @@ import java.lang.reflect.Field;
  * {@code AWS_LAMBDA_RUNTIME_API} one at a time on the main thread, for as long as the process lives.
  */
 public final class Bootstrap {
+  private static final byte[] OUTPUT_MARK = System.getenv("_KILN_OUTPUT_MARK") == null ? null
+      : (System.getenv("_KILN_OUTPUT_MARK") + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  private static final java.io.FileOutputStream STDOUT = new java.io.FileOutputStream(java.io.FileDescriptor.out);
+
   private static final String TRACE_PROPERTY = "com.amazonaws.xray.traceHeader";
 
   private Bootstrap() {}
@@ -79,6 +83,7 @@ public final class Bootstrap {
       System.err.flush();
       try {
         if (failure == null) {
+          markEndOfOutput();
           api.postResponse(invocation.requestId(), out.array(), out.size());
         } else {
           String message = ErrorReport.messageOf(failure);
@@ -86,6 +91,7 @@ public final class Bootstrap {
           byte[] body = ErrorReport.json(message, type, ErrorReport.stackOf(failure));
           System.out.print(ErrorReport.logLine(message, type, failure));
           System.out.flush();
+          markEndOfOutput();
           api.postError(invocation.requestId(), "Runtime.UserException", body);
           if (failure instanceof VirtualMachineError) {
             System.exit(1); // the JVM is in no state to go on (out of memory, stack overflow in native code...)
@@ -94,6 +100,24 @@ public final class Bootstrap {
       } catch (IOException | RuntimeException e) {
         fatal("could not report the result of " + invocation.requestId(), e);
       }
+    }
+  }
+
+  /**
+   * Kiln waits for this line before closing an invocation's log: every line the function printed
+   * before it is then in that log, however late the platform got to read the pipe. Written to the
+   * file descriptor itself, since the handler may have replaced System.out.
+   */
+  private static void markEndOfOutput() {
+    if (OUTPUT_MARK == null) {
+      return;
+    }
+    System.out.flush();
+    System.err.flush();
+    try {
+      STDOUT.write(OUTPUT_MARK);
+    } catch (IOException e) {
+      // Kiln then waits a little for the log and goes on.
     }
   }
 

@@ -369,12 +369,22 @@ let isAsyncHandler = false;
 let onBeforeExit = null; // what to do when the event loop drains during the current invocation
 let current = null; // {id, done} of the invocation in progress
 
+// Kiln waits for this line before closing an invocation's log: every line the function printed before it is
+// then in that log, however late the platform got to read the pipe.
+// Written to the file descriptor itself (synchronously, as Node writes to pipes on Linux anyway), so a handler
+// that replaced process.stdout.write cannot swallow it.
+const OUTPUT_MARK = process.env._KILN_OUTPUT_MARK ? process.env._KILN_OUTPUT_MARK + '\n' : null;
+function markEndOfOutput() {
+  if (OUTPUT_MARK) require('node:fs').writeSync(1, OUTPUT_MARK);
+}
+
 function invocationPath(id, what) {
   return `/2018-06-01/runtime/invocation/${encodeURIComponent(id)}/${what}`;
 }
 
 function postInvocationError(id, error, callback) {
   const body = errorResponse(error);
+  markEndOfOutput();
   post(invocationPath(id, 'error'), JSON.stringify(body), { [ERROR_TYPE]: body.errorType }, callback);
 }
 
@@ -388,6 +398,7 @@ function postInvocationResponse(id, result, callback) {
     postInvocationError(id, err, callback);
     return;
   }
+  markEndOfOutput();
   post(invocationPath(id, 'response'), body === undefined ? 'null' : body, null, callback);
 }
 
@@ -568,6 +579,7 @@ function invokeStreaming(headers, body) {
     if (typeof chunk === 'function') return stream.end(undefined, undefined, chunk);
     if (chunk !== undefined && chunk !== null) stream.write(chunk, encoding);
     else beforeFirstWrite();
+    markEndOfOutput();
     return end(typeof encoding === 'function' ? encoding : cb);
   };
   const failStream = (err) => {
@@ -578,6 +590,7 @@ function invokeStreaming(headers, body) {
     logError('Invoke Error', err);
     const error = errorResponse(err);
     req.addTrailers({ [ERROR_TYPE]: error.errorType, [ERROR_BODY]: Buffer.from(JSON.stringify(error)).toString('base64') });
+    markEndOfOutput();
     end();
   };
   const finish = async (work) => {

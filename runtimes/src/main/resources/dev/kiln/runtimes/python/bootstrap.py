@@ -9,6 +9,20 @@ import json
 import socket
 
 _ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
+# Kiln waits for this line before closing an invocation's log: every line the function printed before it is
+# then in that log, however late the platform got to read the pipe.
+_OUTPUT_MARK = os.environ.get("_KILN_OUTPUT_MARK", "").encode("utf-8")
+
+
+def _mark_end_of_output():
+    if _OUTPUT_MARK:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        # Straight to the file descriptor: the handler may have replaced sys.stdout.
+        os.write(1, _OUTPUT_MARK + b"\n")
 _request_id = None  # request id of the invocation in progress, for logging
 
 
@@ -416,9 +430,11 @@ def _invoke(api, handler, headers, body):
         error = _exception_error(e, request_id)
     path = "/2018-06-01/runtime/invocation/" + request_id
     if error is None:
+        _mark_end_of_output()
         api.post(path + "/response", payload, {"Content-Type": result_type})
     else:
         _log_error(error)
+        _mark_end_of_output()
         api.post(path + "/error", _to_json(error).encode("utf-8"),
                  {"Content-Type": "application/json", _ERROR_TYPE_HEADER: error["errorType"]})
 

@@ -37,12 +37,25 @@ import org.slf4j.LoggerFactory;
 public final class ApiServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
 
+  /**
+   * Takes a request whole, before routing and SigV4 verification, when it is addressed to
+   * something other than the Lambda API (a function URL); answers false to leave it to the router.
+   * It sends its own response, errors included.
+   */
+  @FunctionalInterface
+  public interface FrontDoor {
+    boolean serve(ServerRequest req, ServerResponse res);
+  }
+
   private final Router router = new Router();
   private final Authenticator authenticator;
+  private final List<FrontDoor> frontDoors;
   private final WebServer server;
 
-  private ApiServer(ApiSettings settings, Authenticator authenticator, List<Consumer<Router>> routes) {
+  private ApiServer(ApiSettings settings, Authenticator authenticator, List<Consumer<Router>> routes,
+      List<FrontDoor> frontDoors) {
     this.authenticator = authenticator;
+    this.frontDoors = List.copyOf(frontDoors);
     routes.forEach(r -> r.accept(router));
     this.server = WebServer.builder()
         .host(settings.host())
@@ -56,7 +69,13 @@ public final class ApiServer implements AutoCloseable {
 
   /** Starts serving the given route sets (see {@link #controlPlane} and {@link #invoke}). */
   public static ApiServer start(ApiSettings settings, Authenticator authenticator, List<Consumer<Router>> routes) {
-    var api = new ApiServer(settings, authenticator, routes);
+    return start(settings, authenticator, routes, List.of());
+  }
+
+  /** Starts serving the route sets, with front doors asked first about every request. */
+  public static ApiServer start(ApiSettings settings, Authenticator authenticator, List<Consumer<Router>> routes,
+      List<FrontDoor> frontDoors) {
+    var api = new ApiServer(settings, authenticator, routes, frontDoors);
     api.server.start();
     if (!api.server.isRunning() || api.server.port() <= 0) {
       api.server.stop();
@@ -104,6 +123,11 @@ public final class ApiServer implements AutoCloseable {
   }
 
   private void handle(ServerRequest req, ServerResponse res) {
+    for (var door : frontDoors) {
+      if (door.serve(req, res)) {
+        return;
+      }
+    }
     var requestId = UUID.randomUUID().toString();
     res.header("x-amzn-RequestId", requestId);
     var method = req.prologue().method().text();

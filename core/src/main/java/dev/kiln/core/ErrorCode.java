@@ -5,6 +5,8 @@ public enum ErrorCode {
   InvalidParameterValueException(400),
   InvalidRequestContentException(400),
   CodeStorageExceededException(400),
+  /** A request member outside its model constraints, where Lambda's front end rejects it (function URLs). */
+  ValidationException(400),
   AccessDeniedException(403),
   InvalidSignatureException(403),
   UnrecognizedClientException(403),

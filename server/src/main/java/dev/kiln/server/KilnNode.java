@@ -4,10 +4,13 @@ import dev.kiln.admission.Admission;
 import dev.kiln.admission.AdmissionSettings;
 import dev.kiln.api.ApiServer;
 import dev.kiln.api.ApiSettings;
+import dev.kiln.api.FunctionUrlConfigRoutes;
+import dev.kiln.api.FunctionUrlRoutes;
 import dev.kiln.api.auth.SigV4Verifier;
 import dev.kiln.api.auth.SignedRequest;
 import dev.kiln.api.http.Authenticator;
 import dev.kiln.control.ControlPlane;
+import dev.kiln.control.FunctionUrls;
 import dev.kiln.core.Credential;
 import dev.kiln.invoke.Invoker;
 import dev.kiln.runtimes.RuntimeCatalog;
@@ -26,6 +29,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -112,6 +116,9 @@ public final class KilnNode implements AutoCloseable {
       phases.done("credentials");
       var settings = new ApiSettings(config.host(), config.port(), AccountBootstrap.codeLinkKey(data),
           config.accountConcurrency());
+      var functionUrls = new FunctionUrls(store, config.region(), clock);
+      // Function URLs name the port actually bound, which --port 0 leaves to the system.
+      var apiPort = new AtomicInteger(config.port());
       var api = ApiServer.start(settings, authenticator, List.of(
           ApiServer.controlPlane(settings, control, clock, (account, function) -> {
             admission.forget(account, function);
@@ -120,7 +127,10 @@ public final class KilnNode implements AutoCloseable {
           ApiServer.concurrency(control, admission, invoker),
           ApiServer.invoke(control, invoker),
           ApiServer.logs(control, logStore),
-          ApiServer.stats(invoker)));
+          ApiServer.stats(invoker),
+          new FunctionUrlConfigRoutes(functionUrls, apiPort::get)::register),
+          List.of(new FunctionUrlRoutes(functionUrls, control, invoker, authenticator, clock)));
+      apiPort.set(api.port());
       resources.add(api);
       phases.done("http");
 

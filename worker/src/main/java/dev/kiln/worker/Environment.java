@@ -320,6 +320,9 @@ final class Environment implements RuntimeApiHandler {
       return invalidRequestId(requestId);
     }
     var stream = pending.request.stream();
+    if (stream != null) {
+      stream.contentType(chunks.contentType());
+    }
     var buffered = new ByteArrayOutputStream();
     for (var chunk = chunks.next(); chunk != null; chunk = chunks.next()) {
       if (stream != null) {

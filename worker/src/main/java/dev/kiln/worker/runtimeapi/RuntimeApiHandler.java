@@ -38,5 +38,10 @@ public interface RuntimeApiHandler {
     byte[] next() throws IOException;
 
     String trailer(String name);
+
+    /** The Content-Type the runtime sent with the body, or null. */
+    default String contentType() {
+      return null;
+    }
   }
 }

@@ -170,6 +170,11 @@ public final class RuntimeApiServer implements AutoCloseable {
           var values = trailers.get(name.toLowerCase(java.util.Locale.ROOT));
           return values == null || values.isEmpty() ? null : values.getFirst();
         }
+
+        @Override
+        public String contentType() {
+          return head.header("content-type");
+        }
       };
       var streaming = "streaming".equalsIgnoreCase(head.header("lambda-runtime-function-response-mode"));
       RuntimeReply result;

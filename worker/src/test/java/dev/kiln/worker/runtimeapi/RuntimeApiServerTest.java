@@ -48,7 +48,7 @@ class RuntimeApiServerTest {
           parts.add(new String(chunk, StandardCharsets.UTF_8));
         }
         received.add("stream " + requestId + " " + String.join("|", parts) + " error="
-            + chunks.trailer("Lambda-Runtime-Function-Error-Type"));
+            + chunks.trailer("Lambda-Runtime-Function-Error-Type") + " type=" + chunks.contentType());
         return RuntimeReply.ACCEPTED;
       }
 
@@ -101,9 +101,11 @@ class RuntimeApiServerTest {
     java.nio.file.Files.writeString(file, "hello streaming world");
     var status = curl("-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Transfer-Encoding: chunked",
         "-H", "Lambda-Runtime-Function-Response-Mode: streaming", "--data-binary", "@" + file,
+        "-H", "Content-Type: application/vnd.awslambda.http-integration-response",
         "http://localhost/2018-06-01/runtime/invocation/req-4/response");
     assertThat(status).isEqualTo("202");
-    assertThat(received).singleElement().asString().startsWith("stream req-4 hello streaming world");
+    assertThat(received).singleElement().asString().startsWith("stream req-4 hello streaming world")
+        .endsWith(" type=application/vnd.awslambda.http-integration-response");
   }
 
   @Test

@@ -8,10 +8,13 @@ import dev.kiln.api.auth.SigV4Verifier;
 import dev.kiln.api.auth.SignedRequest;
 import dev.kiln.api.http.Authenticator;
 import dev.kiln.control.ControlPlane;
+import dev.kiln.control.Schedules;
 import dev.kiln.core.Credential;
 import dev.kiln.invoke.Invoker;
 import dev.kiln.runtimes.RuntimeCatalog;
 import dev.kiln.sandbox.SandboxBackends;
+import dev.kiln.schedules.AsyncInvokeTarget;
+import dev.kiln.schedules.Scheduler;
 import dev.kiln.store.CodeStore;
 import dev.kiln.store.LogStore;
 import dev.kiln.store.MetadataStore;
@@ -97,6 +100,10 @@ public final class KilnNode implements AutoCloseable {
       activation.attach(control);
       controlForAdmission.set(control);
 
+      // Schedules run as asynchronous invocations; the scheduler starts once everything it uses is up.
+      var scheduler = new Scheduler(store, new AsyncInvokeTarget(control, invoker), clock, config.region());
+      var schedules = new Schedules(store, control, clock, scheduler::wake);
+
       var credential = AccountBootstrap.ensureDefault(store);
       AccountBootstrap.writeCredentialsFile(data, credential, config.region().name());
       var verifier = new SigV4Verifier(AccountBootstrap.lookup(store, config.devCredentials()), clock);
@@ -113,7 +120,8 @@ public final class KilnNode implements AutoCloseable {
           ApiServer.concurrency(control, admission, invoker),
           ApiServer.invoke(control, invoker),
           ApiServer.logs(control, logStore),
-          ApiServer.stats(invoker)));
+          ApiServer.stats(invoker),
+          ApiServer.schedules(schedules)));
       resources.add(api);
       phases.done("http");
 
@@ -125,6 +133,8 @@ public final class KilnNode implements AutoCloseable {
       }
       // Changes accepted before a crash but not yet activated finish now.
       control.versionsAwaitingActivation().forEach(activation::activate);
+      scheduler.start();
+      resources.add(scheduler);
       log.info("node started store={} sandboxes={} port={} phases={}", store.describe(), backend.name(), api.port(),
           phases);
       return new KilnNode(resources, api, store, credential, backend.name());

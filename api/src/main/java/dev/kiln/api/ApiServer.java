@@ -108,6 +108,11 @@ public final class ApiServer implements AutoCloseable {
     return new LogRoutes(control, logs)::register;
   }
 
+  /** Kiln's schedule API (cron, rate and one-time schedules that invoke functions). */
+  public static Consumer<Router> schedules(dev.kiln.control.Schedules schedules) {
+    return new ScheduleRoutes(schedules)::register;
+  }
+
   /** Invoke in all its invocation types. */
   public static Consumer<Router> invoke(ControlPlane control, Invoker invoker) {
     return new InvokeRoutes(control, invoker)::register;

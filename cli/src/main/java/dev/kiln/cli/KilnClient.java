@@ -58,26 +58,42 @@ final class KilnClient {
 
   /** A signed GET of {@code pathAndQuery}; returns the JSON reply or throws with the server's message. */
   JsonNode get(String pathAndQuery) throws IOException, InterruptedException {
-    var unsigned = SdkHttpFullRequest.builder().method(SdkHttpMethod.GET).uri(endpoint.resolve(pathAndQuery)).build();
+    return send("GET", pathAndQuery, null);
+  }
+
+  /**
+   * A signed request with an optional JSON body; returns the JSON reply (an empty object for an
+   * empty one) or throws with the server's error type and message.
+   */
+  JsonNode send(String method, String pathAndQuery, byte[] jsonBody) throws IOException, InterruptedException {
+    byte[] body = jsonBody == null ? new byte[0] : jsonBody;
+    var unsignedBuilder = SdkHttpFullRequest.builder().method(SdkHttpMethod.fromValue(method))
+        .uri(endpoint.resolve(pathAndQuery));
+    if (jsonBody != null) {
+      unsignedBuilder.putHeader("Content-Type", "application/json");
+    }
+    var unsigned = unsignedBuilder.build();
     var signed = AwsV4HttpSigner.create().sign(r -> r
         .identity(credentials)
         .request(unsigned)
-        .payload(() -> new ByteArrayInputStream(new byte[0]))
+        .payload(() -> new ByteArrayInputStream(body))
         .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, "lambda")
         .putProperty(AwsV4HttpSigner.REGION_NAME, region));
-    var request = HttpRequest.newBuilder(signed.request().getUri()).GET().timeout(Duration.ofSeconds(60));
+    var request = HttpRequest.newBuilder(signed.request().getUri())
+        .method(method, jsonBody == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body))
+        .timeout(Duration.ofSeconds(60));
     signed.request().headers().forEach((name, values) -> {
-      if (!name.equalsIgnoreCase("host")) {
+      if (!name.equalsIgnoreCase("host") && !name.equalsIgnoreCase("content-length")) {
         values.forEach(v -> request.header(name, v));
       }
     });
     var response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-    var body = response.body().length == 0 ? JSON.createObjectNode() : JSON.readTree(response.body());
+    var reply = response.body().length == 0 ? JSON.createObjectNode() : JSON.readTree(response.body());
     if (response.statusCode() >= 300) {
-      var message = body.path("message").asString(body.toString());
+      var message = reply.path("message").asString(reply.toString());
       throw new IOException(response.headers().firstValue("x-amzn-ErrorType").orElse("HTTP " + response.statusCode())
           + ": " + message);
     }
-    return body;
+    return reply;
   }
 }

@@ -11,10 +11,13 @@ import dev.kiln.api.auth.SignedRequest;
 import dev.kiln.api.http.Authenticator;
 import dev.kiln.control.ControlPlane;
 import dev.kiln.control.FunctionUrls;
+import dev.kiln.control.Schedules;
 import dev.kiln.core.Credential;
 import dev.kiln.invoke.Invoker;
 import dev.kiln.runtimes.RuntimeCatalog;
 import dev.kiln.sandbox.SandboxBackends;
+import dev.kiln.schedules.AsyncInvokeTarget;
+import dev.kiln.schedules.Scheduler;
 import dev.kiln.store.CodeStore;
 import dev.kiln.store.LogStore;
 import dev.kiln.store.MetadataStore;
@@ -108,6 +111,10 @@ public final class KilnNode implements AutoCloseable {
       activation.attach(control);
       controlForAdmission.set(control);
 
+      // Schedules run as asynchronous invocations; the scheduler starts once everything it uses is up.
+      var scheduler = new Scheduler(store, new AsyncInvokeTarget(control, invoker), clock, config.region());
+      var schedules = new Schedules(store, control, clock, scheduler::wake);
+
       var credential = AccountBootstrap.ensureDefault(store);
       AccountBootstrap.writeCredentialsFile(data, credential, config.region().name());
       var verifier = new SigV4Verifier(AccountBootstrap.lookup(store, config.devCredentials()), clock);
@@ -128,6 +135,7 @@ public final class KilnNode implements AutoCloseable {
           ApiServer.invoke(control, invoker),
           ApiServer.logs(control, logStore),
           ApiServer.stats(invoker),
+          ApiServer.schedules(schedules),
           new FunctionUrlConfigRoutes(functionUrls, apiPort::get)::register),
           List.of(new FunctionUrlRoutes(functionUrls, control, invoker, authenticator, clock)));
       apiPort.set(api.port());
@@ -142,6 +150,8 @@ public final class KilnNode implements AutoCloseable {
       }
       // Changes accepted before a crash but not yet activated finish now.
       control.versionsAwaitingActivation().forEach(activation::activate);
+      scheduler.start();
+      resources.add(scheduler);
       log.info("node started store={} sandboxes={} port={} phases={}", store.describe(), backend.name(), api.port(),
           phases);
       return new KilnNode(resources, api, store, credential, backend.name());

@@ -1,0 +1,23 @@
+-- Cron, rate and one-time schedules (SQLite flavour). The definition is a JSON document; the
+-- columns hold what the scheduler queries and compares: when the next occurrence is and when it
+-- is due (epoch milliseconds, so both engines compare plain integers), and a timing revision that
+-- changes whenever the definition's timing does. history is written only by the scheduler.
+CREATE TABLE schedules (
+  account            TEXT    NOT NULL,
+  name               TEXT    NOT NULL,
+  function_name      TEXT    NOT NULL,
+  state              TEXT    NOT NULL,
+  definition         TEXT    NOT NULL,
+  timing_revision    INTEGER NOT NULL,
+  next_occurrence_ms INTEGER,
+  due_ms             INTEGER,
+  attempts           INTEGER NOT NULL,
+  history            TEXT    NOT NULL,
+  PRIMARY KEY (account, name),
+  -- A schedule goes with the function it invokes.
+  FOREIGN KEY (account, function_name) REFERENCES functions (account, name) ON DELETE CASCADE
+) STRICT;
+-- The scheduler asks for the earliest due schedules; schedules with nothing to run are left out.
+CREATE INDEX schedules_by_due ON schedules (due_ms) WHERE due_ms IS NOT NULL;
+-- Deleting a function finds its schedules without a scan.
+CREATE INDEX schedules_by_function ON schedules (account, function_name);

@@ -58,26 +58,39 @@ final class KilnClient {
 
   /** A signed GET of {@code pathAndQuery}; returns the JSON reply or throws with the server's message. */
   JsonNode get(String pathAndQuery) throws IOException, InterruptedException {
-    var unsigned = SdkHttpFullRequest.builder().method(SdkHttpMethod.GET).uri(endpoint.resolve(pathAndQuery)).build();
+    return send("GET", pathAndQuery, null);
+  }
+
+  /** A signed request with an optional JSON body; returns the JSON reply (empty for 204) or throws with the server's message. */
+  JsonNode send(String method, String pathAndQuery, JsonNode body) throws IOException, InterruptedException {
+    byte[] bytes = body == null ? new byte[0] : JSON.writeValueAsBytes(body);
+    var builder = SdkHttpFullRequest.builder().method(SdkHttpMethod.fromValue(method))
+        .uri(endpoint.resolve(pathAndQuery));
+    if (body != null) {
+      builder.putHeader("Content-Type", "application/json");
+    }
+    var unsigned = builder.build();
     var signed = AwsV4HttpSigner.create().sign(r -> r
         .identity(credentials)
         .request(unsigned)
-        .payload(() -> new ByteArrayInputStream(new byte[0]))
+        .payload(() -> new ByteArrayInputStream(bytes))
         .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, "lambda")
         .putProperty(AwsV4HttpSigner.REGION_NAME, region));
-    var request = HttpRequest.newBuilder(signed.request().getUri()).GET().timeout(Duration.ofSeconds(60));
+    var request = HttpRequest.newBuilder(signed.request().getUri())
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(bytes))
+        .timeout(Duration.ofSeconds(60));
     signed.request().headers().forEach((name, values) -> {
-      if (!name.equalsIgnoreCase("host")) {
+      if (!name.equalsIgnoreCase("host") && !name.equalsIgnoreCase("content-length")) {
         values.forEach(v -> request.header(name, v));
       }
     });
     var response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
-    var body = response.body().length == 0 ? JSON.createObjectNode() : JSON.readTree(response.body());
+    var reply = response.body().length == 0 ? JSON.createObjectNode() : JSON.readTree(response.body());
     if (response.statusCode() >= 300) {
-      var message = body.path("message").asString(body.toString());
+      var message = reply.path("message").asString(reply.toString());
       throw new IOException(response.headers().firstValue("x-amzn-ErrorType").orElse("HTTP " + response.statusCode())
           + ": " + message);
     }
-    return body;
+    return reply;
   }
 }

@@ -97,6 +97,11 @@ public final class KilnNode implements AutoCloseable {
       activation.attach(control);
       controlForAdmission.set(control);
 
+      // Batch jobs run on this node; closed before the invoker, so the items in flight get recorded.
+      var batches = new dev.kiln.control.Batches(store, control, clock);
+      var batchRunner = new dev.kiln.batch.BatchRunner(store, control, invoker, clock);
+      resources.add(batchRunner);
+
       var credential = AccountBootstrap.ensureDefault(store);
       AccountBootstrap.writeCredentialsFile(data, credential, config.region().name());
       var verifier = new SigV4Verifier(AccountBootstrap.lookup(store, config.devCredentials()), clock);
@@ -109,11 +114,13 @@ public final class KilnNode implements AutoCloseable {
           ApiServer.controlPlane(settings, control, clock, (account, function) -> {
             admission.forget(account, function);
             invoker.forgetFunction(account, function);
+            batchRunner.forgetFunction(account, function);
           }),
           ApiServer.concurrency(control, admission, invoker),
           ApiServer.invoke(control, invoker),
           ApiServer.logs(control, logStore),
-          ApiServer.stats(invoker)));
+          ApiServer.stats(invoker),
+          ApiServer.batches(batches, batchRunner, control)));
       resources.add(api);
       phases.done("http");
 
@@ -125,6 +132,8 @@ public final class KilnNode implements AutoCloseable {
       }
       // Changes accepted before a crash but not yet activated finish now.
       control.versionsAwaitingActivation().forEach(activation::activate);
+      // Batch jobs that were running go on where their checkpoint says.
+      batchRunner.resumeAfterRestart();
       log.info("node started store={} sandboxes={} port={} phases={}", store.describe(), backend.name(), api.port(),
           phases);
       return new KilnNode(resources, api, store, credential, backend.name());

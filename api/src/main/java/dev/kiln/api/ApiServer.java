@@ -113,6 +113,12 @@ public final class ApiServer implements AutoCloseable {
     return new ScheduleRoutes(schedules)::register;
   }
 
+  /** Batch jobs over a data set: created and changed through {@code batches}, run by {@code runner}. */
+  public static Consumer<Router> batches(dev.kiln.control.Batches batches, dev.kiln.batch.BatchRunner runner,
+      ControlPlane control) {
+    return new BatchRoutes(batches, runner, control)::register;
+  }
+
   /** Invoke in all its invocation types. */
   public static Consumer<Router> invoke(ControlPlane control, Invoker invoker) {
     return new InvokeRoutes(control, invoker)::register;

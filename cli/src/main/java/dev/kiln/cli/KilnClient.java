@@ -61,6 +61,11 @@ final class KilnClient {
     return send("GET", pathAndQuery, null);
   }
 
+  /** {@link #send} with a JSON document as the body (or none when null). */
+  JsonNode sendJson(String method, String pathAndQuery, JsonNode body) throws IOException, InterruptedException {
+    return send(method, pathAndQuery, body == null ? null : JSON.writeValueAsBytes(body));
+  }
+
   /**
    * A signed request with an optional JSON body; returns the JSON reply (an empty object for an
    * empty one) or throws with the server's error type and message.

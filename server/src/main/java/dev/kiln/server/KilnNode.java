@@ -114,6 +114,10 @@ public final class KilnNode implements AutoCloseable {
       // Schedules run as asynchronous invocations; the scheduler starts once everything it uses is up.
       var scheduler = new Scheduler(store, new AsyncInvokeTarget(control, invoker), clock, config.region());
       var schedules = new Schedules(store, control, clock, scheduler::wake);
+      // Batch jobs run on this node; closed before the invoker, so the items in flight get recorded.
+      var batches = new dev.kiln.control.Batches(store, control, clock);
+      var batchRunner = new dev.kiln.batch.BatchRunner(store, control, invoker, clock);
+      resources.add(batchRunner);
 
       var credential = AccountBootstrap.ensureDefault(store);
       AccountBootstrap.writeCredentialsFile(data, credential, config.region().name());
@@ -130,12 +134,14 @@ public final class KilnNode implements AutoCloseable {
           ApiServer.controlPlane(settings, control, clock, (account, function) -> {
             admission.forget(account, function);
             invoker.forgetFunction(account, function);
+            batchRunner.forgetFunction(account, function);
           }),
           ApiServer.concurrency(control, admission, invoker),
           ApiServer.invoke(control, invoker),
           ApiServer.logs(control, logStore),
           ApiServer.stats(invoker),
           ApiServer.schedules(schedules),
+          ApiServer.batches(batches, batchRunner, control),
           new FunctionUrlConfigRoutes(functionUrls, apiPort::get)::register),
           List.of(new FunctionUrlRoutes(functionUrls, control, invoker, authenticator, clock)));
       apiPort.set(api.port());
@@ -152,6 +158,8 @@ public final class KilnNode implements AutoCloseable {
       control.versionsAwaitingActivation().forEach(activation::activate);
       scheduler.start();
       resources.add(scheduler);
+      // Batch jobs that were running go on where their checkpoint says.
+      batchRunner.resumeAfterRestart();
       log.info("node started store={} sandboxes={} port={} phases={}", store.describe(), backend.name(), api.port(),
           phases);
       return new KilnNode(resources, api, store, credential, backend.name());

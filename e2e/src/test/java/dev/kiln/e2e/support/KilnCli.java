@@ -1,18 +1,22 @@
 package dev.kiln.e2e.support;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs the built {@code kiln} command ({@code java -jar kiln.jar ARGS --endpoint URL}) as a user
- * would, with the keys in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and nothing else of this JVM's
- * AWS_* or KILN_* environment.
+ * The built {@code kiln} command ({@code java -jar cli/target/kiln.jar ...}) run as a user runs it,
+ * against one server: its endpoint in KILN_ENDPOINT and the keys in AWS_ACCESS_KEY_ID /
+ * AWS_SECRET_ACCESS_KEY, nothing else from the test's environment.
  */
 public final class KilnCli {
   private final String endpoint;
@@ -31,43 +35,78 @@ public final class KilnCli {
   public record Run(int exitCode, String stdout, String stderr) {
     @Override
     public String toString() {
-      return "exit " + exitCode + "\n--- stdout\n" + stdout + "--- stderr\n" + stderr;
+      return "exit " + exitCode + "\n--- stdout\n" + stdout + "\n--- stderr\n" + stderr;
     }
   }
 
+  /** A started command; its output goes to files so it can be read while it runs and after it was killed. */
+  public record Started(Process process, Path stdout, Path stderr) {
+    public String out() {
+      return read(stdout);
+    }
+
+    public String err() {
+      return read(stderr);
+    }
+
+    /** Waits for the exit (bounded) and returns what it printed. */
+    public Run await(Duration timeout) {
+      try {
+        assertThat(process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS))
+            .as("kiln exits within %s; so far:\n%s\n%s", timeout, out(), err()).isTrue();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      return new Run(process.exitValue(), out(), err());
+    }
+
+    private static String read(Path file) {
+      try {
+        return Files.readString(file, StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  /** Runs {@code kiln ARGS...} to the end (at most a minute). */
   public Run run(String... args) {
+    return run(Duration.ofSeconds(60), args);
+  }
+
+  /** Runs {@code kiln ARGS...} to the end (at most {@code timeout}). */
+  public Run run(Duration timeout, String... args) {
+    Started started = start(args);
+    try {
+      return started.await(timeout);
+    } finally {
+      started.process().destroyForcibly();
+    }
+  }
+
+  /** Starts {@code kiln ARGS...} and returns at once. */
+  public Started start(String... args) {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-jar");
     command.add(KilnServer.jar().toString());
     command.addAll(List.of(args));
-    command.add("--endpoint");
-    command.add(endpoint);
-    ProcessBuilder builder = new ProcessBuilder(command).directory(workDir.toFile());
+    String id = UUID.randomUUID().toString().substring(0, 8);
+    Path stdout = workDir.resolve("kiln-" + id + ".out");
+    Path stderr = workDir.resolve("kiln-" + id + ".err");
+    ProcessBuilder builder = new ProcessBuilder(command)
+        .directory(workDir.toFile())
+        .redirectOutput(stdout.toFile())
+        .redirectError(stderr.toFile());
     builder.environment().keySet().removeIf(k -> k.startsWith("AWS_") || k.startsWith("KILN_"));
     builder.environment().put("AWS_ACCESS_KEY_ID", accessKey);
     builder.environment().put("AWS_SECRET_ACCESS_KEY", secretKey);
+    builder.environment().put("KILN_ENDPOINT", endpoint);
     try {
-      Process process = builder.start();
-      CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(process.getErrorStream()));
-      String out = read(process.getInputStream());
-      if (!process.waitFor(60, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new IllegalStateException("kiln " + String.join(" ", args) + " did not finish within 60 s");
-      }
-      return new Run(process.exitValue(), out, err.get(10, TimeUnit.SECONDS));
+      return new Started(builder.start(), stdout, stderr);
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (Exception e) {
-      throw new IllegalStateException("running kiln " + String.join(" ", args) + " failed", e);
-    }
-  }
-
-  private static String read(java.io.InputStream in) {
-    try {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      return e.toString();
+      throw new UncheckedIOException("cannot start " + command, e);
     }
   }
 }

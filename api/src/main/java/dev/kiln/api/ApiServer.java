@@ -6,6 +6,7 @@ import dev.kiln.api.http.Authenticator;
 import dev.kiln.api.http.Router;
 import dev.kiln.api.json.Json;
 import dev.kiln.control.ControlPlane;
+import dev.kiln.control.EventSourceMappings;
 import dev.kiln.invoke.Invoker;
 import dev.kiln.core.ErrorCode;
 import dev.kiln.core.KilnException;
@@ -87,6 +88,11 @@ public final class ApiServer implements AutoCloseable {
   /** Kiln's own log API. */
   public static Consumer<Router> logs(ControlPlane control, dev.kiln.store.LogStore logs) {
     return new LogRoutes(control, logs)::register;
+  }
+
+  /** Event-source mappings; {@code onChange} hears of every accepted change (the pollers follow it). */
+  public static Consumer<Router> eventSourceMappings(EventSourceMappings mappings, Runnable onChange) {
+    return new EventSourceMappingRoutes(mappings, onChange)::register;
   }
 
   /** Invoke in all its invocation types. */

@@ -8,10 +8,16 @@ import dev.kiln.api.auth.SigV4Verifier;
 import dev.kiln.api.auth.SignedRequest;
 import dev.kiln.api.http.Authenticator;
 import dev.kiln.control.ControlPlane;
+import dev.kiln.control.EventSourceMappings;
 import dev.kiln.core.Credential;
 import dev.kiln.invoke.Invoker;
+import dev.kiln.invoke.QueueSender;
 import dev.kiln.runtimes.RuntimeCatalog;
 import dev.kiln.sandbox.SandboxBackends;
+import dev.kiln.sources.FunctionCaller;
+import dev.kiln.sources.PollerManager;
+import dev.kiln.sources.sqs.SqsClients;
+import dev.kiln.sources.sqs.SqsQueueSender;
 import dev.kiln.store.CodeStore;
 import dev.kiln.store.LogStore;
 import dev.kiln.store.MetadataStore;
@@ -97,6 +103,15 @@ public final class KilnNode implements AutoCloseable {
       activation.attach(control);
       controlForAdmission.set(control);
 
+      // Event-source pollers invoke through the same path as Invoke; they start once the API is up.
+      var sqsClients = new SqsClients(config.sqsEndpoints());
+      resources.add(sqsClients);
+      // Queue destinations of asynchronous invocations send through this; none without queue endpoints.
+      QueueSender queueSender = config.sqsEndpoints().isEmpty() ? null : new SqsQueueSender(sqsClients);
+      var mappings = new EventSourceMappings(store, control, clock);
+      var pollers = new PollerManager(mappings, new FunctionCaller(control, invoker), sqsClients);
+      resources.add(pollers);
+
       var credential = AccountBootstrap.ensureDefault(store);
       AccountBootstrap.writeCredentialsFile(data, credential, config.region().name());
       var verifier = new SigV4Verifier(AccountBootstrap.lookup(store, config.devCredentials()), clock);
@@ -109,7 +124,10 @@ public final class KilnNode implements AutoCloseable {
           ApiServer.controlPlane(settings, control, clock, (account, function) -> {
             admission.forget(account, function);
             invoker.forgetFunction(account, function);
+            // Its mappings went with it (ON DELETE CASCADE); their pollers stop now.
+            pollers.reconcileSoon();
           }),
+          ApiServer.eventSourceMappings(mappings, pollers::reconcileSoon),
           ApiServer.concurrency(control, admission, invoker),
           ApiServer.invoke(control, invoker),
           ApiServer.logs(control, logStore),
@@ -125,6 +143,7 @@ public final class KilnNode implements AutoCloseable {
       }
       // Changes accepted before a crash but not yet activated finish now.
       control.versionsAwaitingActivation().forEach(activation::activate);
+      pollers.start();
       log.info("node started store={} sandboxes={} port={} phases={}", store.describe(), backend.name(), api.port(),
           phases);
       return new KilnNode(resources, api, store, credential, backend.name());

@@ -6,6 +6,7 @@ import dev.kiln.api.http.Authenticator;
 import dev.kiln.api.http.Router;
 import dev.kiln.api.json.Json;
 import dev.kiln.control.ControlPlane;
+import dev.kiln.control.EventSourceMappings;
 import dev.kiln.invoke.Invoker;
 import dev.kiln.core.ErrorCode;
 import dev.kiln.core.KilnException;
@@ -117,6 +118,11 @@ public final class ApiServer implements AutoCloseable {
   public static Consumer<Router> batches(dev.kiln.control.Batches batches, dev.kiln.batch.BatchRunner runner,
       ControlPlane control) {
     return new BatchRoutes(batches, runner, control)::register;
+  }
+
+  /** Event-source mappings; {@code onChange} hears of every accepted change (the pollers follow it). */
+  public static Consumer<Router> eventSourceMappings(EventSourceMappings mappings, Runnable onChange) {
+    return new EventSourceMappingRoutes(mappings, onChange)::register;
   }
 
   /** Invoke in all its invocation types. */

@@ -4,8 +4,10 @@ import dev.kiln.core.Limits;
 import dev.kiln.core.Region;
 import dev.kiln.server.KilnConfig;
 import dev.kiln.server.KilnNode;
+import dev.kiln.sources.sqs.SqsEndpoints;
 import dev.kiln.store.StoreConfig;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Callable;
 import org.slf4j.bridge.SLF4JBridgeHandler;
@@ -58,6 +60,12 @@ final class UpCommand implements Callable<Integer> {
       + " the benchmark that measures what admission costs).")
   boolean benchBypassAdmission;
 
+  @Option(names = "--sqs-endpoint", defaultValue = "${env:KILN_SQS_ENDPOINT}", description = "Base URL of an SQS-compatible server (e.g. ElasticMQ); queue arn:aws:sqs:REGION:ACCOUNT:NAME is reached at ENDPOINT/ACCOUNT/NAME.")
+  String sqsEndpoint;
+
+  @Option(names = "--sqs-queue", paramLabel = "ARN=URL", description = "A queue at a URL of its own, overriding --sqs-endpoint for that ARN (repeatable).")
+  List<String> sqsQueues;
+
   @Option(names = "--exit-when-ready", hidden = true, description = "Stop as soon as the node is ready (used to train the start-up cache).")
   boolean exitWhenReady;
 
@@ -69,10 +77,11 @@ final class UpCommand implements Callable<Integer> {
     StoreConfig store = storeUrl == null || storeUrl.isBlank()
         ? new StoreConfig.Sqlite(dataDir.resolve("kiln.db"))
         : new StoreConfig.Postgres(storeUrl, storeUser, storePassword == null ? "" : storePassword);
-    var config = new KilnConfig(host, port, dataDir.toAbsolutePath(), new Region(region), store, devCredentials,
-        concurrency, keepAlive, prewarm, scalingBurst, scalingRate, benchBypassAdmission);
     KilnNode node;
     try {
+      var config = new KilnConfig(host, port, dataDir.toAbsolutePath(), new Region(region), store, devCredentials,
+          concurrency, keepAlive, prewarm, scalingBurst, scalingRate, benchBypassAdmission,
+          SqsEndpoints.parse(sqsEndpoint, sqsQueues));
       node = KilnNode.start(config);
     } catch (IllegalArgumentException | IllegalStateException e) {
       System.err.println("kiln: " + e.getMessage());

@@ -1,6 +1,7 @@
 package dev.kiln.server;
 
 import dev.kiln.core.Region;
+import dev.kiln.sources.sqs.SqsEndpoints;
 import dev.kiln.store.StoreConfig;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,11 +16,12 @@ import java.time.Duration;
  * @param devCredentials accept the fixed access key {@code test}/{@code test}; only allowed on a loopback address
  * @param admissionBypassed admit every invoke without limits or counters: only for the benchmark that
  *     measures what admission costs
+ * @param sqsEndpoints where the SQS-compatible queues named by ARN are reached
  */
 public record KilnConfig(
     String host, int port, Path dataDir, Region region, StoreConfig store, boolean devCredentials,
     int accountConcurrency, Duration keepAlive, int prewarmedSandboxes, int scalingBurst, double scalingRate,
-    boolean admissionBypassed) {
+    boolean admissionBypassed, SqsEndpoints sqsEndpoints) {
 
   public static final String DEFAULT_ACCOUNT = "000000000000";
 }

@@ -12,12 +12,18 @@ import dev.kiln.api.http.Authenticator;
 import dev.kiln.control.ControlPlane;
 import dev.kiln.control.FunctionUrls;
 import dev.kiln.control.Schedules;
+import dev.kiln.control.EventSourceMappings;
 import dev.kiln.core.Credential;
 import dev.kiln.invoke.Invoker;
+import dev.kiln.invoke.QueueSender;
 import dev.kiln.runtimes.RuntimeCatalog;
 import dev.kiln.sandbox.SandboxBackends;
 import dev.kiln.schedules.AsyncInvokeTarget;
 import dev.kiln.schedules.Scheduler;
+import dev.kiln.sources.FunctionCaller;
+import dev.kiln.sources.PollerManager;
+import dev.kiln.sources.sqs.SqsClients;
+import dev.kiln.sources.sqs.SqsQueueSender;
 import dev.kiln.store.CodeStore;
 import dev.kiln.store.LogStore;
 import dev.kiln.store.MetadataStore;
@@ -118,6 +124,14 @@ public final class KilnNode implements AutoCloseable {
       var batches = new dev.kiln.control.Batches(store, control, clock);
       var batchRunner = new dev.kiln.batch.BatchRunner(store, control, invoker, clock);
       resources.add(batchRunner);
+      // Event-source pollers invoke through the same path as Invoke; they start once the API is up.
+      var sqsClients = new SqsClients(config.sqsEndpoints());
+      resources.add(sqsClients);
+      // Queue destinations of asynchronous invocations send through this; none without queue endpoints.
+      QueueSender queueSender = config.sqsEndpoints().isEmpty() ? null : new SqsQueueSender(sqsClients);
+      var mappings = new EventSourceMappings(store, control, clock);
+      var pollers = new PollerManager(mappings, new FunctionCaller(control, invoker), sqsClients);
+      resources.add(pollers);
 
       var credential = AccountBootstrap.ensureDefault(store);
       AccountBootstrap.writeCredentialsFile(data, credential, config.region().name());
@@ -135,7 +149,10 @@ public final class KilnNode implements AutoCloseable {
             admission.forget(account, function);
             invoker.forgetFunction(account, function);
             batchRunner.forgetFunction(account, function);
+            // Its mappings went with it (ON DELETE CASCADE); their pollers stop now.
+            pollers.reconcileSoon();
           }),
+          ApiServer.eventSourceMappings(mappings, pollers::reconcileSoon),
           ApiServer.concurrency(control, admission, invoker),
           ApiServer.invoke(control, invoker),
           ApiServer.logs(control, logStore),
@@ -160,6 +177,7 @@ public final class KilnNode implements AutoCloseable {
       resources.add(scheduler);
       // Batch jobs that were running go on where their checkpoint says.
       batchRunner.resumeAfterRestart();
+      pollers.start();
       log.info("node started store={} sandboxes={} port={} phases={}", store.describe(), backend.name(), api.port(),
           phases);
       return new KilnNode(resources, api, store, credential, backend.name());

@@ -54,6 +54,9 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--scaling-rate", defaultValue = "${env:KILN_SCALING_RATE:-10}", description = "New execution environments per second a function regains; the account gets twice the burst and rate (default: ${DEFAULT-VALUE}).")
   double scalingRate;
 
+  @Option(names = "--async-retry-base", hidden = true, defaultValue = "${env:KILN_ASYNC_RETRY_BASE:-PT1M}", description = "Wait before the first retry of a failed asynchronous invocation, ISO-8601; the second waits twice as long (default: ${DEFAULT-VALUE}, as on Lambda).")
+  java.time.Duration asyncRetryBase;
+
   @Option(names = "--exit-when-ready", hidden = true, description = "Stop as soon as the node is ready (used to train the start-up cache).")
   boolean exitWhenReady;
 
@@ -66,7 +69,7 @@ final class UpCommand implements Callable<Integer> {
         ? new StoreConfig.Sqlite(dataDir.resolve("kiln.db"))
         : new StoreConfig.Postgres(storeUrl, storeUser, storePassword == null ? "" : storePassword);
     var config = new KilnConfig(host, port, dataDir.toAbsolutePath(), new Region(region), store, devCredentials,
-        concurrency, keepAlive, prewarm, scalingBurst, scalingRate);
+        concurrency, keepAlive, prewarm, scalingBurst, scalingRate, asyncRetryBase);
     KilnNode node;
     try {
       node = KilnNode.start(config);

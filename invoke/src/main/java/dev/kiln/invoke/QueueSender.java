@@ -14,4 +14,12 @@ public interface QueueSender {
    *     to retry
    */
   void send(String queueArn, String body) throws Exception;
+
+  /**
+   * Sends {@code body} with SQS string message attributes, as Lambda's dead-letter messages carry
+   * RequestID, ErrorCode and ErrorMessage. A sender that cannot set attributes sends the body alone.
+   */
+  default void send(String queueArn, String body, java.util.Map<String, String> attributes) throws Exception {
+    send(queueArn, body);
+  }
 }

@@ -13,10 +13,13 @@ import java.time.Duration;
  * @param scalingBurst new environments a function may start at once (the account: twice that)
  * @param scalingRate new environments per second a function regains (the account: twice that)
  * @param devCredentials accept the fixed access key {@code test}/{@code test}; only allowed on a loopback address
+ * @param asyncRetryBase wait before the first retry of a failed asynchronous invocation (Lambda: one
+ *     minute; the second retry waits twice as long)
  */
 public record KilnConfig(
     String host, int port, Path dataDir, Region region, StoreConfig store, boolean devCredentials,
-    int accountConcurrency, Duration keepAlive, int prewarmedSandboxes, int scalingBurst, double scalingRate) {
+    int accountConcurrency, Duration keepAlive, int prewarmedSandboxes, int scalingBurst, double scalingRate,
+    Duration asyncRetryBase) {
 
   public static final String DEFAULT_ACCOUNT = "000000000000";
 }

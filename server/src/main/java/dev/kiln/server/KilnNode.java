@@ -8,8 +8,12 @@ import dev.kiln.api.auth.SigV4Verifier;
 import dev.kiln.api.auth.SignedRequest;
 import dev.kiln.api.http.Authenticator;
 import dev.kiln.control.ControlPlane;
+import dev.kiln.control.EventInvokeConfigs;
 import dev.kiln.core.Credential;
 import dev.kiln.invoke.Invoker;
+import dev.kiln.invoke.QueueSender;
+import dev.kiln.invoke.async.AsyncInvocations;
+import dev.kiln.invoke.async.AsyncSettings;
 import dev.kiln.runtimes.RuntimeCatalog;
 import dev.kiln.sandbox.SandboxBackends;
 import dev.kiln.store.CodeStore;
@@ -87,7 +91,6 @@ public final class KilnNode implements AutoCloseable {
           version -> admission.admitNewEnvironment(version.account(), version.functionName()));
       resources.add(worker);
       var invoker = new Invoker(worker, admission);
-      resources.add(invoker);
       phases.done("worker");
 
       // Pending / InProgress mean "being prepared": code extracted, replacement environments warmed.
@@ -103,15 +106,26 @@ public final class KilnNode implements AutoCloseable {
       Authenticator authenticator = call -> verifier.verify(SignedRequest.withBody(
           call.method(), call.rawPath(), call.rawQuery(), call.headersIgnoringCase(), call.body()));
       phases.done("credentials");
+
+      // The SQS client for queue destinations and dead-letter queues; null until the node has a queue endpoint.
+      QueueSender queues = null;
+      var eventConfigs = new EventInvokeConfigs(store, control, clock, queues != null);
+      var async = new AsyncInvocations(store, control, eventConfigs, invoker, queues,
+          AsyncSettings.withRetryBase(config.asyncRetryBase()), NodeIdentity.of(data), clock);
+      resources.add(async);
+      async.start();
+      phases.done("async queue");
       var settings = new ApiSettings(config.host(), config.port(), AccountBootstrap.codeLinkKey(data),
           config.accountConcurrency());
       var api = ApiServer.start(settings, authenticator, List.of(
           ApiServer.controlPlane(settings, control, clock, (account, function) -> {
             admission.forget(account, function);
             invoker.forgetFunction(account, function);
+            async.forgetFunction(account, function);
           }),
           ApiServer.concurrency(control, admission, invoker),
-          ApiServer.invoke(control, invoker),
+          ApiServer.invoke(control, invoker, async),
+          ApiServer.eventInvokeConfigs(eventConfigs),
           ApiServer.logs(control, logStore),
           ApiServer.stats(invoker)));
       resources.add(api);

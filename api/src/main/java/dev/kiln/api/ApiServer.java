@@ -125,9 +125,15 @@ public final class ApiServer implements AutoCloseable {
     return new EventSourceMappingRoutes(mappings, onChange)::register;
   }
 
-  /** Invoke in all its invocation types. */
-  public static Consumer<Router> invoke(ControlPlane control, Invoker invoker) {
-    return new InvokeRoutes(control, invoker)::register;
+  /** Invoke in all its invocation types, and the legacy InvokeAsync. */
+  public static Consumer<Router> invoke(ControlPlane control, Invoker invoker,
+      dev.kiln.invoke.async.AsyncInvocations async) {
+    return new InvokeRoutes(control, invoker, async)::register;
+  }
+
+  /** Event-invoke configurations: retries, maximum event age and destinations of asynchronous invocations. */
+  public static Consumer<Router> eventInvokeConfigs(dev.kiln.control.EventInvokeConfigs configs) {
+    return new EventInvokeConfigRoutes(configs)::register;
   }
 
   public int port() {

@@ -229,10 +229,13 @@ public final class ControlPlaneRoutes {
   private static ConfigurationChange configuration(JsonBody body) {
     var environment = body.object("Environment");
     var storage = body.object("EphemeralStorage");
+    // DeadLetterConfig {} (no TargetArn) removes the dead-letter queue, as on Lambda.
+    var deadLetter = body.object("DeadLetterConfig");
     return new ConfigurationChange(body.string("Runtime"), body.string("Handler"), body.string("Role"),
         body.string("Description"), body.integer("MemorySize"), body.integer("Timeout"),
         storage == null ? null : storage.integer("Size"),
-        environment == null ? null : orEmpty(environment.stringMap("Variables")), body.stringList("Architectures"));
+        environment == null ? null : orEmpty(environment.stringMap("Variables")), body.stringList("Architectures"),
+        deadLetter == null ? null : java.util.Objects.requireNonNullElse(deadLetter.string("TargetArn"), ""));
   }
 
   private static AliasChange aliasChange(JsonBody body) {

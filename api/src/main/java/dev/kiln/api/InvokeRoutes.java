@@ -9,6 +9,7 @@ import dev.kiln.core.ErrorCode;
 import dev.kiln.core.FunctionRef;
 import dev.kiln.core.KilnException;
 import dev.kiln.invoke.Invoker;
+import dev.kiln.invoke.async.AsyncInvocations;
 import dev.kiln.worker.InvocationRequest;
 import dev.kiln.worker.ResponseStream;
 import java.nio.charset.StandardCharsets;
@@ -18,26 +19,41 @@ import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 import tools.jackson.core.JacksonException;
 
-/** Invoke: synchronous, asynchronous (Event) and DryRun, with Lambda's headers and limits. */
+/**
+ * Invoke: synchronous, asynchronous (Event) and DryRun, with Lambda's headers and limits; and the
+ * legacy InvokeAsync. An asynchronous invocation is answered 202 only once its event is stored.
+ */
 final class InvokeRoutes {
-  /** Lambda's payload limits: 6 MB for a synchronous request, 1 MB for an Event. */
+  /** Lambda's payload limits: 6 MB for a synchronous request, 1 MB for an Event, 256 KB for InvokeAsync. */
   static final int MAX_SYNC_PAYLOAD = 6 * 1024 * 1024;
   static final int MAX_ASYNC_PAYLOAD = 1024 * 1024;
+  static final int MAX_INVOKE_ASYNC_PAYLOAD = 256 * 1024;
   private static final int MAX_CLIENT_CONTEXT = 3583;
   private static final byte[] EMPTY_EVENT = "{}".getBytes(StandardCharsets.US_ASCII);
 
   private final ControlPlane control;
   private final Invoker invoker;
+  private final AsyncInvocations async;
 
-  InvokeRoutes(ControlPlane control, Invoker invoker) {
+  InvokeRoutes(ControlPlane control, Invoker invoker, AsyncInvocations async) {
     this.control = control;
     this.invoker = invoker;
+    this.async = async;
   }
 
   void register(Router router) {
     router.addOpaque("POST", "/2015-03-31/functions/{FunctionName}/invocations", this::invoke);
     router.addOpaque("POST", "/2021-11-15/functions/{FunctionName}/response-streaming-invocations",
         this::invokeWithResponseStream);
+    router.addOpaque("POST", "/2014-11-13/functions/{FunctionName}/invoke-async", this::invokeAsync);
+  }
+
+  /** The deprecated InvokeAsync: an Event invoke of at most 256 KB, answered {"Status":202}. */
+  private ApiReply invokeAsync(ApiCall call) {
+    var requestId = async.accept(call.account(), call.path("FunctionName"), null,
+        payload(call, MAX_INVOKE_ASYNC_PAYLOAD, "InvokeAsync"), null);
+    return new ApiReply(202, java.util.Map.of("x-amzn-RequestId", requestId),
+        new ApiReply.Body.Json(java.util.Map.of("Status", 202)));
   }
 
   /**
@@ -105,17 +121,19 @@ final class InvokeRoutes {
   }
 
   private ApiReply invoke(ApiCall call) {
-    var target = target(call, "RequestResponse", "Event", "DryRun");
+    if (invocationType(call, "RequestResponse", "Event", "DryRun").equals("Event")) {
+      logType(call);
+      var payload = payload(call, MAX_ASYNC_PAYLOAD, "InvokeFunction");
+      var requestId = async.accept(call.account(), call.path("FunctionName"), call.queryParam("Qualifier").orElse(null),
+          payload, clientContext(call));
+      return new ApiReply(202, java.util.Map.of("x-amzn-RequestId", requestId), new ApiReply.Body.None());
+    }
+    var target = target(call, "RequestResponse", "DryRun");
     if (target.dryRun()) {
       return target.dryRunReply();
     }
     var headers = target.headers();
     var request = target.request(null);
-    var type = target.type();
-    if (type.equals("Event")) {
-      invoker.invokeAsync(request);
-      return new ApiReply(202, java.util.Map.of(), new ApiReply.Body.None());
-    }
     var result = invoker.invoke(request);
     if (result.functionError() != null) {
       headers.put("X-Amz-Function-Error", result.functionError());
@@ -133,20 +151,24 @@ final class InvokeRoutes {
    * run, already admitted as runnable.
    */
   private Target target(ApiCall call, String... allowedTypes) {
-    var type = call.header("x-amz-invocation-type").orElse("RequestResponse");
-    if (!java.util.List.of(allowedTypes).contains(type)) {
-      throw KilnException.invalid("1 validation error detected: Value '" + type + "' at 'invocationType' failed to "
-          + "satisfy constraint: Member must satisfy enum value set: " + java.util.Arrays.toString(allowedTypes));
-    }
+    var type = invocationType(call, allowedTypes);
     var logType = logType(call);
-    var payload = payload(call, type.equals("Event") ? MAX_ASYNC_PAYLOAD : MAX_SYNC_PAYLOAD);
+    var payload = payload(call, MAX_SYNC_PAYLOAD, "InvokeFunction");
     var clientContext = clientContext(call);
     var ref = FunctionRef.parse(call.path("FunctionName"), call.queryParam("Qualifier").orElse(null));
     var version = control.resolveForInvoke(call.account(), ref, ThreadLocalRandom.current().nextDouble());
     invoker.checkRunnable(version.runtime());
     var invokedArn = control.arn(call.account(), ref.name(), ref.qualifier().orElse(null));
-    return new Target(type, logType.equals("Tail") && !type.equals("Event"), payload, clientContext, version,
-        invokedArn);
+    return new Target(type, logType.equals("Tail"), payload, clientContext, version, invokedArn);
+  }
+
+  private static String invocationType(ApiCall call, String... allowedTypes) {
+    var type = call.header("x-amz-invocation-type").orElse("RequestResponse");
+    if (!java.util.List.of(allowedTypes).contains(type)) {
+      throw KilnException.invalid("1 validation error detected: Value '" + type + "' at 'invocationType' failed to "
+          + "satisfy constraint: Member must satisfy enum value set: " + java.util.Arrays.toString(allowedTypes));
+    }
+    return type;
   }
 
   /** A validated Invoke: what to run and how. */
@@ -173,11 +195,11 @@ final class InvokeRoutes {
   }
 
   /** The event: JSON as Lambda requires, within the limit for the invocation type; none means {}. */
-  private static byte[] payload(ApiCall call, int limit) {
+  private static byte[] payload(ApiCall call, int limit, String operation) {
     var body = call.body();
     if (body.length > limit) {
       throw new KilnException(ErrorCode.RequestTooLargeException,
-          "Request must be smaller than " + limit + " bytes for the InvokeFunction operation");
+          "Request must be smaller than " + limit + " bytes for the " + operation + " operation");
     }
     if (body.length == 0) {
       return EMPTY_EVENT;

@@ -45,6 +45,9 @@ final class LambdaShapes {
     if (!v.environment().isEmpty()) {
       doc.put("Environment", Map.of("Variables", v.environment()));
     }
+    if (v.deadLetterTargetArn() != null) {
+      doc.put("DeadLetterConfig", Map.of("TargetArn", v.deadLetterTargetArn()));
+    }
     doc.put("TracingConfig", Map.of("Mode", "PassThrough"));
     doc.put("RevisionId", v.revisionId());
     doc.put("State", v.state().name());

@@ -40,10 +40,15 @@ final class RawHttpClient implements InvokeClient {
 
   @Override
   public Reply invoke(String function, byte[] payload, boolean tailLog) throws IOException {
+    return invoke(function, payload, tailLog, "RequestResponse");
+  }
+
+  /** An Invoke of any invocation type (RequestResponse, Event, DryRun). */
+  Reply invoke(String function, byte[] payload, boolean tailLog, String invocationType) throws IOException {
     String path = InvokeClient.invokePath(function);
     Map<String, String> headers = new LinkedHashMap<>();
     headers.put("Content-Type", "application/json");
-    headers.put("X-Amz-Invocation-Type", "RequestResponse");
+    headers.put("X-Amz-Invocation-Type", invocationType);
     if (tailLog) {
       headers.put("X-Amz-Log-Type", "Tail");
     }

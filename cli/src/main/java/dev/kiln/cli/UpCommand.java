@@ -66,6 +66,9 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--sqs-queue", paramLabel = "ARN=URL", description = "A queue at a URL of its own, overriding --sqs-endpoint for that ARN (repeatable).")
   List<String> sqsQueues;
 
+  @Option(names = "--async-retry-base", hidden = true, defaultValue = "${env:KILN_ASYNC_RETRY_BASE:-PT1M}", description = "Wait before the first retry of a failed asynchronous invocation, ISO-8601; the second waits twice as long (default: ${DEFAULT-VALUE}, as on Lambda).")
+  java.time.Duration asyncRetryBase;
+
   @Option(names = "--exit-when-ready", hidden = true, description = "Stop as soon as the node is ready (used to train the start-up cache).")
   boolean exitWhenReady;
 
@@ -81,7 +84,7 @@ final class UpCommand implements Callable<Integer> {
     try {
       var config = new KilnConfig(host, port, dataDir.toAbsolutePath(), new Region(region), store, devCredentials,
           concurrency, keepAlive, prewarm, scalingBurst, scalingRate, benchBypassAdmission,
-          SqsEndpoints.parse(sqsEndpoint, sqsQueues));
+          SqsEndpoints.parse(sqsEndpoint, sqsQueues), asyncRetryBase);
       node = KilnNode.start(config);
     } catch (IllegalArgumentException | IllegalStateException e) {
       System.err.println("kiln: " + e.getMessage());

@@ -6,7 +6,7 @@ import java.util.Map;
 /**
  * The configuration fields a client may set on CreateFunction or UpdateFunctionConfiguration. A
  * null field is one the client did not send: on create it takes Lambda's default, on update it
- * keeps the current value.
+ * keeps the current value. An empty {@code deadLetterTargetArn} removes the dead-letter queue.
  */
 public record ConfigurationChange(
     String runtime,
@@ -17,8 +17,16 @@ public record ConfigurationChange(
     Integer timeout,
     Integer ephemeralStorageSize,
     Map<String, String> environment,
-    List<String> architectures) {
+    List<String> architectures,
+    String deadLetterTargetArn) {
 
   public static final ConfigurationChange NONE =
-      new ConfigurationChange(null, null, null, null, null, null, null, null, null);
+      new ConfigurationChange(null, null, null, null, null, null, null, null, null, null);
+
+  /** A change that leaves the dead-letter queue as it is. */
+  public ConfigurationChange(String runtime, String handler, String role, String description, Integer memorySize,
+      Integer timeout, Integer ephemeralStorageSize, Map<String, String> environment, List<String> architectures) {
+    this(runtime, handler, role, description, memorySize, timeout, ephemeralStorageSize, environment, architectures,
+        null);
+  }
 }

@@ -26,6 +26,7 @@ final class ConfigurationRules {
       "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
       "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR");
   private static final Set<String> ARCHITECTURES = Set.of("x86_64", "arm64");
+  private static final Pattern RESOURCE_ARN = Pattern.compile("arn:(aws[a-zA-Z-]*)?:([a-z0-9-.]+):.*");
 
   /** Checks every field the change sets; on create, also that the required ones are there. */
   static void check(ConfigurationChange c, boolean creating) {
@@ -62,6 +63,22 @@ final class ConfigurationRules {
     }
     if (c.architectures() != null) {
       checkArchitectures(c.architectures());
+    }
+    if (c.deadLetterTargetArn() != null && !c.deadLetterTargetArn().isEmpty()) {
+      checkDeadLetterTarget(c.deadLetterTargetArn());
+    }
+  }
+
+  /** Lambda takes an SQS queue or an SNS topic; Kiln delivers dead letters to queues only. */
+  private static void checkDeadLetterTarget(String arn) {
+    var matcher = RESOURCE_ARN.matcher(arn);
+    if (!matcher.matches()) {
+      throw invalid("1 validation error detected: Value '" + arn + "' at 'deadLetterConfig.targetArn' failed to "
+          + "satisfy constraint: Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()");
+    }
+    if (!matcher.group(2).equals("sqs") || !SqsArns.isQueue(arn)) {
+      throw invalid("The dead-letter target " + arn + " is not an SQS queue ARN (arn:aws:sqs:region:account:name). "
+          + "Kiln delivers dead letters to SQS queues only.");
     }
   }
 

@@ -83,7 +83,8 @@ public final class ControlPlane {
         change.role(), change.description(), orDefault(change.memorySize(), Limits.DEFAULT_MEMORY_MB),
         orDefault(change.timeout(), Limits.DEFAULT_TIMEOUT_S),
         orDefault(change.ephemeralStorageSize(), Limits.MIN_EPHEMERAL_MB), change.environment(),
-        change.architectures(), code, now, newRevision(), FunctionState.Pending, LastUpdateStatus.Successful);
+        change.architectures(), code, now, newRevision(), FunctionState.Pending, LastUpdateStatus.Successful,
+        change.deadLetterTargetArn());
     var created = store.write(tx -> {
       checkCodeStorage(tx, account, code.size());
       try {
@@ -153,7 +154,7 @@ public final class ControlPlane {
           latest.handler(), latest.role(), latest.description(), latest.memorySize(), latest.timeout(),
           latest.ephemeralStorageSize(), latest.environment(),
           request.architectures() == null ? latest.architectures() : request.architectures(), code, now(),
-          newRevision(), latest.state(), LastUpdateStatus.InProgress);
+          newRevision(), latest.state(), LastUpdateStatus.InProgress, latest.deadLetterTargetArn());
       tx.putVersion(updated);
       return request.publish() ? publish(tx, function, updated, null) : updated;
     });
@@ -177,7 +178,8 @@ public final class ControlPlane {
           pick(change.memorySize(), latest.memorySize()), pick(change.timeout(), latest.timeout()),
           pick(change.ephemeralStorageSize(), latest.ephemeralStorageSize()),
           pick(change.environment(), latest.environment()), pick(change.architectures(), latest.architectures()),
-          latest.code(), now(), newRevision(), latest.state(), LastUpdateStatus.InProgress);
+          latest.code(), now(), newRevision(), latest.state(), LastUpdateStatus.InProgress,
+          pick(change.deadLetterTargetArn(), latest.deadLetterTargetArn()));
       tx.putVersion(updated);
       return updated;
     });
@@ -635,7 +637,7 @@ public final class ControlPlane {
           published.runtime(), published.handler(), published.role(), description, published.memorySize(),
           published.timeout(), published.ephemeralStorageSize(), published.environment(), published.architectures(),
           published.code(), published.lastModified(), published.revisionId(), published.state(),
-          published.lastUpdateStatus());
+          published.lastUpdateStatus(), published.deadLetterTargetArn());
     }
     tx.putVersion(published);
     return published;
@@ -652,6 +654,7 @@ public final class ControlPlane {
         && published.ephemeralStorageSize() == latest.ephemeralStorageSize()
         && published.environment().equals(latest.environment())
         && published.architectures().equals(latest.architectures())
+        && Objects.equals(published.deadLetterTargetArn(), latest.deadLetterTargetArn())
         && (description == null || description.equals(published.description()));
   }
 

@@ -8,27 +8,17 @@ import dev.kiln.worker.HostCapacityExceeded;
 import dev.kiln.worker.InvocationRequest;
 import dev.kiln.worker.InvocationResult;
 import dev.kiln.worker.Worker;
-import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The entry to execution for every kind of caller. Every invocation first gets a concurrency slot
  * from {@link Admission} and gives it back when it ends, however it ends. A synchronous invoke that
- * cannot be admitted is throttled (429); an asynchronous one waits until capacity returns.
+ * cannot be admitted is throttled (429); a queued asynchronous one is put back to wait for capacity
+ * (see {@link dev.kiln.invoke.async.AsyncInvocations}).
  */
-public final class Invoker implements AutoCloseable {
-  private static final Logger log = LoggerFactory.getLogger(Invoker.class);
-  /** How long an accepted Event may wait for capacity, as Lambda's maximum event age. */
-  static final Duration MAX_EVENT_AGE = Duration.ofHours(6);
-
+public final class Invoker {
   private final Worker worker;
   private final Admission admission;
-  private final ExecutorService background = Executors.newVirtualThreadPerTaskExecutor();
 
   public Invoker(Worker worker, Admission admission) {
     this.worker = worker;
@@ -86,7 +76,7 @@ public final class Invoker implements AutoCloseable {
   public InvocationResult invoke(InvocationRequest request) {
     checkRunnable(request.version().runtime());
     try {
-      return run(request);
+      return run(request, () -> {});
     } catch (Throttled t) {
       throw KilnException.throttled(t.getMessage(), t.reason().name(), t.retryAfterSeconds());
     } catch (HostCapacityExceeded e) {
@@ -98,54 +88,25 @@ public final class Invoker implements AutoCloseable {
     }
   }
 
-  private InvocationResult run(InvocationRequest request) throws InterruptedException {
+  /**
+   * Runs a queued invocation. Unlike {@link #invoke}, a throttle is not turned into a 429: the
+   * caller keeps the event and tries again later.
+   *
+   * @param admitted told once the invocation has its concurrency slot (the worker may still refuse
+   *     a new environment for the scaling rate or the host's memory)
+   * @throws Throttled when admission refuses the invocation now
+   * @throws HostCapacityExceeded when no environment fits on this node now
+   */
+  public InvocationResult invokeQueued(InvocationRequest request, Runnable admitted) throws InterruptedException {
+    checkRunnable(request.version().runtime());
+    return run(request, admitted);
+  }
+
+  private InvocationResult run(InvocationRequest request, Runnable admitted) throws InterruptedException {
     var version = request.version();
     try (var permit = admission.admit(version.account(), version.functionName())) {
+      admitted.run();
       return worker.invoke(request);
-    }
-  }
-
-  /**
-   * Accepts an Event invocation. It runs in the background, waiting for capacity while throttled;
-   * the events issue makes this queue durable with retries and destinations.
-   */
-  public void invokeAsync(InvocationRequest request) {
-    checkRunnable(request.version().runtime());
-    long deadline = System.nanoTime() + MAX_EVENT_AGE.toNanos();
-    background.execute(() -> {
-      try {
-        while (true) {
-          try {
-            var result = run(request);
-            if (result.failed()) {
-              log.info("async invocation {} of {} failed: {}", request.requestId(),
-                  request.version().functionName(), result.functionError());
-            }
-            return;
-          } catch (Throttled | HostCapacityExceeded t) {
-            int retryAfter = t instanceof Throttled throttled ? throttled.retryAfterSeconds() : 1;
-            if (System.nanoTime() > deadline) {
-              log.warn("async invocation {} dropped after waiting {} for capacity", request.requestId(), MAX_EVENT_AGE);
-              return;
-            }
-            Thread.sleep(Math.min(1000L * retryAfter, 1000L));
-          }
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      } catch (RuntimeException e) {
-        log.warn("async invocation {} failed: {}", request.requestId(), e.toString());
-      }
-    });
-  }
-
-  @Override
-  public void close() {
-    background.shutdownNow();
-    try {
-      background.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
     }
   }
 }

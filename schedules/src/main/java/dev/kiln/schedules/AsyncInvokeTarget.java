@@ -1,33 +1,21 @@
 package dev.kiln.schedules;
 
-import dev.kiln.control.ControlPlane;
-import dev.kiln.core.FunctionRef;
-import dev.kiln.invoke.Invoker;
-import dev.kiln.worker.InvocationRequest;
-import java.util.Optional;
-import java.util.UUID;
-import java.util.concurrent.ThreadLocalRandom;
+import dev.kiln.invoke.async.AsyncInvocations;
 
 /**
- * Runs an occurrence the way an Invoke with InvocationType Event runs: the version is resolved as
- * Invoke resolves it (aliases by their weights), then the invoker accepts it asynchronously.
+ * Runs an occurrence the way an Invoke with InvocationType Event runs: the event is committed to
+ * the durable asynchronous queue before {@link #fire} returns, so an occurrence the scheduler counts
+ * as run is never lost, and it gets the function's retries, maximum age and destinations.
  */
 public final class AsyncInvokeTarget implements ScheduleTarget {
-  private final ControlPlane control;
-  private final Invoker invoker;
+  private final AsyncInvocations async;
 
-  public AsyncInvokeTarget(ControlPlane control, Invoker invoker) {
-    this.control = control;
-    this.invoker = invoker;
+  public AsyncInvokeTarget(AsyncInvocations async) {
+    this.async = async;
   }
 
   @Override
   public String fire(String account, String functionName, String qualifier, byte[] payload) {
-    var ref = new FunctionRef(Optional.empty(), functionName, Optional.ofNullable(qualifier));
-    var version = control.resolveForInvoke(account, ref, ThreadLocalRandom.current().nextDouble());
-    String requestId = UUID.randomUUID().toString();
-    invoker.invokeAsync(new InvocationRequest(requestId, version, control.arn(account, functionName, qualifier),
-        payload, null, false, null));
-    return requestId;
+    return async.accept(account, functionName, qualifier, payload, null);
   }
 }

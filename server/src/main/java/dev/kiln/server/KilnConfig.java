@@ -17,11 +17,13 @@ import java.time.Duration;
  * @param admissionBypassed admit every invoke without limits or counters: only for the benchmark that
  *     measures what admission costs
  * @param sqsEndpoints where the SQS-compatible queues named by ARN are reached
+ * @param asyncRetryBase wait before the first retry of a failed asynchronous invocation (Lambda: one
+ *     minute; the second retry waits twice as long)
  */
 public record KilnConfig(
     String host, int port, Path dataDir, Region region, StoreConfig store, boolean devCredentials,
     int accountConcurrency, Duration keepAlive, int prewarmedSandboxes, int scalingBurst, double scalingRate,
-    boolean admissionBypassed, SqsEndpoints sqsEndpoints) {
+    boolean admissionBypassed, SqsEndpoints sqsEndpoints, Duration asyncRetryBase) {
 
   public static final String DEFAULT_ACCOUNT = "000000000000";
 }

@@ -10,12 +10,15 @@ import dev.kiln.api.auth.SigV4Verifier;
 import dev.kiln.api.auth.SignedRequest;
 import dev.kiln.api.http.Authenticator;
 import dev.kiln.control.ControlPlane;
+import dev.kiln.control.EventInvokeConfigs;
+import dev.kiln.control.EventSourceMappings;
 import dev.kiln.control.FunctionUrls;
 import dev.kiln.control.Schedules;
-import dev.kiln.control.EventSourceMappings;
 import dev.kiln.core.Credential;
 import dev.kiln.invoke.Invoker;
 import dev.kiln.invoke.QueueSender;
+import dev.kiln.invoke.async.AsyncInvocations;
+import dev.kiln.invoke.async.AsyncSettings;
 import dev.kiln.runtimes.RuntimeCatalog;
 import dev.kiln.sandbox.SandboxBackends;
 import dev.kiln.schedules.AsyncInvokeTarget;
@@ -107,7 +110,6 @@ public final class KilnNode implements AutoCloseable {
           version -> admission.admitNewEnvironment(version.account(), version.functionName()));
       resources.add(worker);
       var invoker = new Invoker(worker, admission);
-      resources.add(invoker);
       phases.done("worker");
 
       // Pending / InProgress mean "being prepared": code extracted, replacement environments warmed.
@@ -117,9 +119,6 @@ public final class KilnNode implements AutoCloseable {
       activation.attach(control);
       controlForAdmission.set(control);
 
-      // Schedules run as asynchronous invocations; the scheduler starts once everything it uses is up.
-      var scheduler = new Scheduler(store, new AsyncInvokeTarget(control, invoker), clock, config.region());
-      var schedules = new Schedules(store, control, clock, scheduler::wake);
       // Batch jobs run on this node; closed before the invoker, so the items in flight get recorded.
       var batches = new dev.kiln.control.Batches(store, control, clock);
       var batchRunner = new dev.kiln.batch.BatchRunner(store, control, invoker, clock);
@@ -127,8 +126,6 @@ public final class KilnNode implements AutoCloseable {
       // Event-source pollers invoke through the same path as Invoke; they start once the API is up.
       var sqsClients = new SqsClients(config.sqsEndpoints());
       resources.add(sqsClients);
-      // Queue destinations of asynchronous invocations send through this; none without queue endpoints.
-      QueueSender queueSender = config.sqsEndpoints().isEmpty() ? null : new SqsQueueSender(sqsClients);
       var mappings = new EventSourceMappings(store, control, clock);
       var pollers = new PollerManager(mappings, new FunctionCaller(control, invoker), sqsClients);
       resources.add(pollers);
@@ -139,6 +136,19 @@ public final class KilnNode implements AutoCloseable {
       Authenticator authenticator = call -> verifier.verify(SignedRequest.withBody(
           call.method(), call.rawPath(), call.rawQuery(), call.headersIgnoringCase(), call.body()));
       phases.done("credentials");
+
+      // Queue destinations and dead-letter queues of asynchronous invocations; none without queue endpoints.
+      QueueSender queues = config.sqsEndpoints().isEmpty() ? null : new SqsQueueSender(sqsClients);
+      var eventConfigs = new EventInvokeConfigs(store, control, clock, queues != null);
+      var async = new AsyncInvocations(store, control, eventConfigs, invoker, queues,
+          AsyncSettings.withRetryBase(config.asyncRetryBase()), NodeIdentity.of(data), clock);
+      resources.add(async);
+      async.start();
+      phases.done("async queue");
+      // Schedules run as asynchronous invocations through the durable queue; the scheduler starts once
+      // everything it uses is up.
+      var scheduler = new Scheduler(store, new AsyncInvokeTarget(async), clock, config.region());
+      var schedules = new Schedules(store, control, clock, scheduler::wake);
       var settings = new ApiSettings(config.host(), config.port(), AccountBootstrap.codeLinkKey(data),
           config.accountConcurrency());
       var functionUrls = new FunctionUrls(store, config.region(), clock);
@@ -151,10 +161,12 @@ public final class KilnNode implements AutoCloseable {
             batchRunner.forgetFunction(account, function);
             // Its mappings went with it (ON DELETE CASCADE); their pollers stop now.
             pollers.reconcileSoon();
+            async.forgetFunction(account, function);
           }),
           ApiServer.eventSourceMappings(mappings, pollers::reconcileSoon),
           ApiServer.concurrency(control, admission, invoker),
-          ApiServer.invoke(control, invoker),
+          ApiServer.invoke(control, invoker, async),
+          ApiServer.eventInvokeConfigs(eventConfigs),
           ApiServer.logs(control, logStore),
           ApiServer.stats(invoker),
           ApiServer.schedules(schedules),

@@ -1,23 +1,11 @@
 package dev.kiln.store;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Needs KILN_TEST_PG_URL; see {@link PostgresTestDatabase}. */
 class EventSourceMappingPostgresTest extends EventSourceMappingStoreContract {
-  private static PostgresTestDatabase database;
-
-  @BeforeAll
-  static void createDatabase() {
-    database = PostgresTestDatabase.create();
-  }
-
-  @AfterAll
-  static void dropDatabase() {
-    if (database != null) {
-      database.close();
-    }
-  }
+  @RegisterExtension
+  static final PostgresTestDatabase.PerClass database = new PostgresTestDatabase.PerClass();
 
   @Override
   protected StoreConfig config() {

@@ -7,25 +7,13 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Needs KILN_TEST_PG_URL; see {@link PostgresTestDatabase}. */
 class PostgresBatchStoreTest extends BatchStoreContract {
-  private static PostgresTestDatabase database;
-
-  @BeforeAll
-  static void createDatabase() {
-    database = PostgresTestDatabase.create();
-  }
-
-  @AfterAll
-  static void dropDatabase() {
-    if (database != null) {
-      database.close();
-    }
-  }
+  @RegisterExtension
+  static final PostgresTestDatabase.PerClass database = new PostgresTestDatabase.PerClass();
 
   @Override
   protected StoreConfig config() {

@@ -8,6 +8,9 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * A fresh, uniquely named PostgreSQL database for one test run, dropped on {@link #close}.
@@ -20,9 +23,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * PostgreSQL silently.
  *
  * <pre>{@code
- * static PostgresTestDatabase database;
- * @BeforeAll static void createDatabase() { database = PostgresTestDatabase.create(); }
- * @AfterAll static void dropDatabase() { if (database != null) database.close(); }
+ * @RegisterExtension static final PostgresTestDatabase.PerClass database = new PostgresTestDatabase.PerClass();
  * ... Stores.open(database.config()) ...
  * }</pre>
  */
@@ -106,6 +107,31 @@ public final class PostgresTestDatabase implements AutoCloseable {
     int slash = withoutParams.indexOf('/', prefix.length());
     String server = slash < 0 ? withoutParams : withoutParams.substring(0, slash);
     return server + "/" + database + params;
+  }
+
+  /** One database for all the tests of a class: created before the first, dropped after the last. */
+  public static final class PerClass implements BeforeAllCallback, AfterAllCallback {
+    private PostgresTestDatabase database;
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+      database = create();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+      if (database != null) {
+        database.close();
+      }
+    }
+
+    public StoreConfig.Postgres config() {
+      return database.config();
+    }
+
+    public String name() {
+      return database.name();
+    }
   }
 
   private static String envOr(String variable, String fallback) {

@@ -58,16 +58,33 @@ final class KilnClient {
 
   /** A signed GET of {@code pathAndQuery}; returns the JSON reply or throws with the server's message. */
   JsonNode get(String pathAndQuery) throws IOException, InterruptedException {
-    var unsigned = SdkHttpFullRequest.builder().method(SdkHttpMethod.GET).uri(endpoint.resolve(pathAndQuery)).build();
+    return send(SdkHttpMethod.GET, pathAndQuery, new byte[0]);
+  }
+
+  /** A signed POST of a JSON document; returns the JSON reply or throws with the server's message. */
+  JsonNode post(String path, Object document) throws IOException, InterruptedException {
+    return send(SdkHttpMethod.POST, path, JSON.writeValueAsBytes(document));
+  }
+
+  private JsonNode send(SdkHttpMethod method, String pathAndQuery, byte[] payload)
+      throws IOException, InterruptedException {
+    var unsignedBuilder = SdkHttpFullRequest.builder().method(method).uri(endpoint.resolve(pathAndQuery));
+    if (payload.length > 0) {
+      unsignedBuilder.putHeader("Content-Type", "application/json");
+    }
+    var unsigned = unsignedBuilder.build();
     var signed = AwsV4HttpSigner.create().sign(r -> r
         .identity(credentials)
         .request(unsigned)
-        .payload(() -> new ByteArrayInputStream(new byte[0]))
+        .payload(() -> new ByteArrayInputStream(payload))
         .putProperty(AwsV4HttpSigner.SERVICE_SIGNING_NAME, "lambda")
         .putProperty(AwsV4HttpSigner.REGION_NAME, region));
-    var request = HttpRequest.newBuilder(signed.request().getUri()).GET().timeout(Duration.ofSeconds(60));
+    var request = HttpRequest.newBuilder(signed.request().getUri())
+        .method(method.name(), payload.length == 0 ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofByteArray(payload))
+        .timeout(Duration.ofSeconds(60));
     signed.request().headers().forEach((name, values) -> {
-      if (!name.equalsIgnoreCase("host")) {
+      if (!name.equalsIgnoreCase("host") && !name.equalsIgnoreCase("content-length")) {
         values.forEach(v -> request.header(name, v));
       }
     });

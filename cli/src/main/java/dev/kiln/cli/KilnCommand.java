@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "kiln 0.1.0",
     description = "Kiln: run functions on demand, behind the AWS Lambda APIs.",
-    subcommands = {UpCommand.class, LogsCommand.class})
+    subcommands = {UpCommand.class, LogsCommand.class, WarmCommand.class})
 public final class KilnCommand implements Runnable {
   @Override
   public void run() {

@@ -45,6 +45,9 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--keep-alive", defaultValue = "${env:KILN_KEEP_ALIVE:-PT10M}", description = "How long an idle execution environment is kept for reuse, ISO-8601 (default: ${DEFAULT-VALUE}).")
   java.time.Duration keepAlive;
 
+  @Option(names = "--warming", defaultValue = "${env:KILN_WARMING:-histogram}", description = "Keep-alive policy: 'histogram' learns each function's idle times and pre-warms before expected invocations; 'fixed' keeps every idle environment for --keep-alive (default: ${DEFAULT-VALUE}).")
+  String warming;
+
   @Option(names = "--prewarm", defaultValue = "${env:KILN_PREWARM:-2}", description = "Empty sandboxes kept ready for cold starts (default: ${DEFAULT-VALUE}).")
   int prewarm;
 
@@ -70,7 +73,7 @@ final class UpCommand implements Callable<Integer> {
         ? new StoreConfig.Sqlite(dataDir.resolve("kiln.db"))
         : new StoreConfig.Postgres(storeUrl, storeUser, storePassword == null ? "" : storePassword);
     var config = new KilnConfig(host, port, dataDir.toAbsolutePath(), new Region(region), store, devCredentials,
-        concurrency, keepAlive, prewarm, scalingBurst, scalingRate, benchBypassAdmission);
+        concurrency, keepAlive, prewarm, scalingBurst, scalingRate, benchBypassAdmission, warming);
     KilnNode node;
     try {
       node = KilnNode.start(config);

@@ -15,11 +15,12 @@ import java.time.Duration;
  * @param devCredentials accept the fixed access key {@code test}/{@code test}; only allowed on a loopback address
  * @param admissionBypassed admit every invoke without limits or counters: only for the benchmark that
  *     measures what admission costs
+ * @param warming the keep-alive policy, {@code fixed} or {@code histogram} (see dev.kiln.warming.WarmingPolicy#named)
  */
 public record KilnConfig(
     String host, int port, Path dataDir, Region region, StoreConfig store, boolean devCredentials,
     int accountConcurrency, Duration keepAlive, int prewarmedSandboxes, int scalingBurst, double scalingRate,
-    boolean admissionBypassed) {
+    boolean admissionBypassed, String warming) {
 
   public static final String DEFAULT_ACCOUNT = "000000000000";
 }

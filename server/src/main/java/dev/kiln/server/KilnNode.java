@@ -16,6 +16,7 @@ import dev.kiln.store.CodeStore;
 import dev.kiln.store.LogStore;
 import dev.kiln.store.MetadataStore;
 import dev.kiln.store.Stores;
+import dev.kiln.warming.WarmingPolicy;
 import dev.kiln.worker.CodeCache;
 import dev.kiln.worker.Worker;
 import dev.kiln.worker.WorkerSettings;
@@ -91,7 +92,9 @@ public final class KilnNode implements AutoCloseable {
           config.prewarmedSandboxes(), WorkerSettings.defaultMemoryBudgetMb()), backend, runtimes, codeCache,
           (version, requestId, lines) -> logStore.append(version.account(), version.functionName(), requestId,
               System.currentTimeMillis(), lines),
-          version -> admission.admitNewEnvironment(version.account(), version.functionName()));
+          version -> admission.admitNewEnvironment(version.account(), version.functionName()),
+          WarmingPolicy.named(config.warming(), config.keepAlive()),
+          version -> admission.admitSpareNewEnvironment(version.account(), version.functionName()));
       resources.add(worker);
       var invoker = new Invoker(worker, admission);
       resources.add(invoker);
@@ -120,7 +123,8 @@ public final class KilnNode implements AutoCloseable {
           ApiServer.concurrency(control, admission, invoker),
           ApiServer.invoke(control, invoker),
           ApiServer.logs(control, logStore),
-          ApiServer.stats(invoker)));
+          ApiServer.stats(invoker),
+          ApiServer.warming(control, invoker, worker)));
       resources.add(api);
       phases.done("http");
 

@@ -32,6 +32,8 @@ public final class Admission {
   /** False only in {@link #bypassed}: every request is let through and nothing is counted. */
   private final boolean enforced;
   private static final Permit NO_SLOT = () -> {};
+  /** Pre-warms leave at least this share of a scaling bucket to invocations. */
+  private static final double SPARE_SHARE = 0.5;
 
   /**
    * @param reservationsOf loads an account's reserved concurrency per function the first time the
@@ -120,6 +122,33 @@ public final class Admission {
       throw throttle(ThrottleReason.CallerRateLimitExceeded, state.newEnvironments.secondsUntilToken(now),
           "Rate Exceeded.");
     }
+  }
+
+  /**
+   * Whether a new environment may be started that no invocation waits for (a warming policy's
+   * pre-warm): only when both the function's and the account's scaling buckets stay at least half
+   * full afterwards, so invocations never find them drained by a pre-warm; never for a function
+   * whose reserved concurrency is 0. Takes the tokens when it says yes; counts no throttle.
+   */
+  public boolean admitSpareNewEnvironment(String account, String function) {
+    if (!enforced) {
+      return true;
+    }
+    var state = account(account);
+    var fn = state.function(function);
+    Integer reserved = fn.reserved;
+    if (reserved != null && reserved == 0) {
+      return false;
+    }
+    long now = nanoClock.getAsLong();
+    if (!fn.newEnvironments.tryTakeSpare(SPARE_SHARE, now)) {
+      return false;
+    }
+    if (!state.newEnvironments.tryTakeSpare(SPARE_SHARE, now)) {
+      fn.newEnvironments.giveBack();
+      return false;
+    }
+    return true;
   }
 
   /**

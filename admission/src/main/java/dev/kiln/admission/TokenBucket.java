@@ -27,6 +27,19 @@ public final class TokenBucket {
     return true;
   }
 
+  /**
+   * Takes one token only if at least {@code keepShare} of the capacity is left afterwards: for work
+   * nobody waits for, which must not drain what callers will need.
+   */
+  public synchronized boolean tryTakeSpare(double keepShare, long nowNanos) {
+    refill(nowNanos);
+    if (tokens - 1 < capacity * keepShare) {
+      return false;
+    }
+    tokens -= 1;
+    return true;
+  }
+
   /** Returns a token taken for something that then did not happen. */
   public synchronized void giveBack() {
     tokens = Math.min(capacity, tokens + 1);

@@ -54,6 +54,23 @@ class AdmissionTest {
   }
 
   @Test
+  void preWarmsOnlyTakeScalingTokensInvocationsCanSpare() {
+    var admission = admission(10, Map.of());
+    // The function's bucket holds 3: a pre-warm may take one only while half stays.
+    assertThat(admission.admitSpareNewEnvironment("a", "f")).isTrue();
+    assertThat(admission.admitSpareNewEnvironment("a", "f")).isFalse();
+    // What is left is the invocations': two new environments still start.
+    admission.admitNewEnvironment("a", "f");
+    admission.admitNewEnvironment("a", "f");
+    assertThrottled(() -> admission.admitNewEnvironment("a", "f"), ThrottleReason.FunctionInvocationRateLimitExceeded);
+    now.addAndGet(3_000_000_000L);
+    assertThat(admission.admitSpareNewEnvironment("a", "f")).isTrue();
+    admission.setReserved("a", "off", 0);
+    assertThat(admission.admitSpareNewEnvironment("a", "off")).as("reserved 0 never runs").isFalse();
+    assertThat(admission.throttles(ThrottleReason.FunctionInvocationRateLimitExceeded)).isEqualTo(1);
+  }
+
+  @Test
   void reservedZeroAlwaysThrottles() {
     var admission = admission(10, Map.of());
     admission.setReserved("a", "off", 0);

@@ -104,6 +104,11 @@ public final class ApiServer implements AutoCloseable {
     return new StatsRoutes(invoker)::register;
   }
 
+  /** Kiln's warming API: pre-trigger hints and what the keep-alive policy learnt. */
+  public static Consumer<Router> warming(ControlPlane control, Invoker invoker, dev.kiln.worker.Worker worker) {
+    return new WarmRoutes(control, invoker, worker)::register;
+  }
+
   /** Kiln's own log API. */
   public static Consumer<Router> logs(ControlPlane control, dev.kiln.store.LogStore logs) {
     return new LogRoutes(control, logs)::register;

@@ -61,6 +61,11 @@ final class KilnClient {
     return send("GET", pathAndQuery, null);
   }
 
+  /** A signed POST of a JSON document; returns the JSON reply or throws with the server's message. */
+  JsonNode post(String path, Object document) throws IOException, InterruptedException {
+    return send("POST", path, JSON.writeValueAsBytes(document));
+  }
+
   /** {@link #send} with a JSON document as the body (or none when null). */
   JsonNode sendJson(String method, String pathAndQuery, JsonNode body) throws IOException, InterruptedException {
     return send(method, pathAndQuery, body == null ? null : JSON.writeValueAsBytes(body));

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "kiln 0.1.0",
     description = "Kiln: run functions on demand, behind the AWS Lambda APIs.",
-    subcommands = {UpCommand.class, LogsCommand.class, SchedulesCommand.class, BatchCommand.class})
+    subcommands = {UpCommand.class, LogsCommand.class, SchedulesCommand.class, BatchCommand.class,
+        WarmCommand.class})
 public final class KilnCommand implements Runnable {
   @Override
   public void run() {

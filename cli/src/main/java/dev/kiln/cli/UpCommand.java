@@ -47,6 +47,9 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--keep-alive", defaultValue = "${env:KILN_KEEP_ALIVE:-PT10M}", description = "How long an idle execution environment is kept for reuse, ISO-8601 (default: ${DEFAULT-VALUE}).")
   java.time.Duration keepAlive;
 
+  @Option(names = "--warming", defaultValue = "${env:KILN_WARMING:-histogram}", description = "Keep-alive policy: 'histogram' learns each function's idle times and pre-warms before expected invocations; 'fixed' keeps every idle environment for --keep-alive (default: ${DEFAULT-VALUE}).")
+  String warming;
+
   @Option(names = "--prewarm", defaultValue = "${env:KILN_PREWARM:-2}", description = "Empty sandboxes kept ready for cold starts (default: ${DEFAULT-VALUE}).")
   int prewarm;
 
@@ -84,7 +87,7 @@ final class UpCommand implements Callable<Integer> {
     try {
       var config = new KilnConfig(host, port, dataDir.toAbsolutePath(), new Region(region), store, devCredentials,
           concurrency, keepAlive, prewarm, scalingBurst, scalingRate, benchBypassAdmission,
-          SqsEndpoints.parse(sqsEndpoint, sqsQueues), asyncRetryBase);
+          SqsEndpoints.parse(sqsEndpoint, sqsQueues), asyncRetryBase, warming);
       node = KilnNode.start(config);
     } catch (IllegalArgumentException | IllegalStateException e) {
       System.err.println("kiln: " + e.getMessage());

@@ -42,6 +42,8 @@ public final class Invoker {
     doc.put("warmStarts", stats.warmStarts());
     doc.put("evictions", stats.evictions());
     doc.put("committedMemoryMb", worker.committedMemoryMb());
+    doc.put("warmingPolicy", worker.warmingPolicy());
+    doc.put("warming", worker.warmingCounters());
     return doc;
   }
 

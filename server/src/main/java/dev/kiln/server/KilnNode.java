@@ -31,6 +31,7 @@ import dev.kiln.store.CodeStore;
 import dev.kiln.store.LogStore;
 import dev.kiln.store.MetadataStore;
 import dev.kiln.store.Stores;
+import dev.kiln.warming.WarmingPolicy;
 import dev.kiln.worker.CodeCache;
 import dev.kiln.worker.Worker;
 import dev.kiln.worker.WorkerSettings;
@@ -107,7 +108,9 @@ public final class KilnNode implements AutoCloseable {
           config.prewarmedSandboxes(), WorkerSettings.defaultMemoryBudgetMb()), backend, runtimes, codeCache,
           (version, requestId, lines) -> logStore.append(version.account(), version.functionName(), requestId,
               System.currentTimeMillis(), lines),
-          version -> admission.admitNewEnvironment(version.account(), version.functionName()));
+          version -> admission.admitNewEnvironment(version.account(), version.functionName()),
+          WarmingPolicy.named(config.warming(), config.keepAlive()),
+          version -> admission.admitSpareNewEnvironment(version.account(), version.functionName()));
       resources.add(worker);
       var invoker = new Invoker(worker, admission);
       phases.done("worker");
@@ -171,6 +174,7 @@ public final class KilnNode implements AutoCloseable {
           ApiServer.stats(invoker),
           ApiServer.schedules(schedules),
           ApiServer.batches(batches, batchRunner, control),
+          ApiServer.warming(control, invoker, worker),
           new FunctionUrlConfigRoutes(functionUrls, apiPort::get)::register),
           List.of(new FunctionUrlRoutes(functionUrls, control, invoker, authenticator, clock)));
       apiPort.set(api.port());

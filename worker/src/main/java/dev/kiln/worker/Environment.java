@@ -59,7 +59,12 @@ final class Environment implements RuntimeApiHandler {
   private volatile Double initDurationMs;
   private volatile boolean initReported;
   volatile long idleSinceNanos;
+  /** When the reaper retires this environment if it is still idle (System.nanoTime), as its warming plan says. */
+  volatile long keepUntilNanos;
   final long createdNanos = System.nanoTime();
+  /** Set while an environment readied ahead of demand has not served yet, so its use or waste is counted. */
+  private volatile FunctionWarming readiedFor;
+  private volatile Readied readiedBy;
   /** The provisioned-concurrency configuration this environment is kept for, or null (on-demand). */
   volatile String provisionedFor;
 
@@ -118,6 +123,30 @@ final class Environment implements RuntimeApiHandler {
   /** An environment initialized ahead of demand: its first invocation is warm, with no Init Duration. */
   void markPrewarmed() {
     initReported = true;
+  }
+
+  /** Why an environment was started before any invocation wanted it. */
+  enum Readied {
+    /** The warming policy expected an invocation. */
+    BY_POLICY,
+    /** A client announced load (a warm hint). */
+    BY_HINT
+  }
+
+  /** Counts this environment's first invocation, or its retirement without one, against {@code warming}. */
+  void readied(FunctionWarming warming, Readied how) {
+    markPrewarmed();
+    readiedBy = how;
+    readiedFor = warming;
+  }
+
+  /** Called by the invocation that took this environment from its pool. */
+  void taken() {
+    var warming = readiedFor;
+    if (warming != null) {
+      readiedFor = null;
+      warming.used(readiedBy);
+    }
   }
 
   /** Runs one invocation to its end; afterwards {@link #reusable} says whether it may run another. */
@@ -244,6 +273,11 @@ final class Environment implements RuntimeApiHandler {
     }
     stats.transition(previous, EnvironmentState.RETIRED);
     onRetired.run();
+    var unused = readiedFor;
+    if (unused != null) {
+      readiedFor = null;
+      unused.wasted(readiedBy);
+    }
     var pending = current;
     if (pending != null) {
       pending.outcome.complete(new Outcome.EnvironmentFailure("Runtime.ExitError",

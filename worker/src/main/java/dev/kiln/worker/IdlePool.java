@@ -11,6 +11,12 @@ import java.util.stream.Stream;
 final class IdlePool {
   private final ConcurrentLinkedDeque<Environment> provisioned = new ConcurrentLinkedDeque<>();
   private final ConcurrentLinkedDeque<Environment> onDemand = new ConcurrentLinkedDeque<>();
+  /** What the warming policy knows of the function version these environments belong to. */
+  final FunctionWarming warming;
+
+  IdlePool(FunctionWarming warming) {
+    this.warming = warming;
+  }
 
   /** Takes an environment out; the caller then owns it. */
   Environment poll() {

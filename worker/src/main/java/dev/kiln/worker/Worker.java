@@ -8,6 +8,9 @@ import dev.kiln.sandbox.Sandbox;
 import dev.kiln.sandbox.SandboxBackend;
 import dev.kiln.sandbox.SandboxLimits;
 import dev.kiln.sandbox.SandboxPool;
+import dev.kiln.warming.FixedKeepAlive;
+import dev.kiln.warming.WarmPlan;
+import dev.kiln.warming.WarmingPolicy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,8 +23,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs invocations in execution environments, reusing an idle environment of the same function
  * configuration when there is one and creating one otherwise. Idle environments are frozen after a
- * short while and retired after the keep-alive. This is the one place that decides reuse,
- * freezing and retirement.
+ * short while and retired when their {@link WarmingPolicy} plan says; the policy may also ask for an
+ * environment to be started ahead of an expected invocation, and clients may announce load with a
+ * {@link #hint}. This is the one place that decides reuse, freezing, retirement and pre-warming;
+ * the policy only advises.
  */
 public final class Worker implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Worker.class);
@@ -46,10 +51,26 @@ public final class Worker implements AutoCloseable {
   /** When each deleted function was deleted, so its older environments are never reused. */
   private final Map<String, Long> deletedAt = new ConcurrentHashMap<>();
   private final java.util.concurrent.atomic.AtomicLong committedMb = new java.util.concurrent.atomic.AtomicLong();
+  private final WarmingPolicy policy;
+  private final PrewarmGate prewarmGate;
+  /** The origin of the policy's clock: histories want small positive milliseconds. */
+  private final long epochNanos = System.nanoTime();
   private volatile boolean closed;
 
+  /** A worker with the fixed keep-alive of {@code settings} that never pre-warms on its own. */
   public Worker(WorkerSettings settings, SandboxBackend backend, RuntimeCatalog runtimes, CodeCache codeCache,
       InvocationLogSink logs, ScalingGate gate) {
+    this(settings, backend, runtimes, codeCache, logs, gate, new FixedKeepAlive(settings.keepAlive()), version -> false);
+  }
+
+  /**
+   * @param policy decides how long idle environments are kept and when one is pre-warmed
+   * @param prewarmGate asked before each policy pre-warm, which must never cost a user invoke its capacity
+   */
+  public Worker(WorkerSettings settings, SandboxBackend backend, RuntimeCatalog runtimes, CodeCache codeCache,
+      InvocationLogSink logs, ScalingGate gate, WarmingPolicy policy, PrewarmGate prewarmGate) {
+    this.policy = policy;
+    this.prewarmGate = prewarmGate;
     this.logs = logs;
     this.gate = gate;
     this.settings = settings;
@@ -80,6 +101,7 @@ public final class Worker implements AutoCloseable {
     codeCache.directory(version.code());
     var key = FunctionKey.of(version);
     latestKeys.put(versionId(key), key);
+    inheritWarming(key);
     long warmOld = idle.entrySet().stream()
         .filter(e -> !e.getKey().equals(key) && versionId(e.getKey()).equals(versionId(key)))
         .mapToLong(e -> e.getValue().size())
@@ -100,7 +122,8 @@ public final class Worker implements AutoCloseable {
     for (var environment : starting) {
       if (environment.awaitReady()) {
         environment.markPrewarmed();
-        idle.computeIfAbsent(key, k -> new IdlePool()).offerFirst(environment);
+        environment.keepUntilNanos = System.nanoTime() + settings.keepAlive().toNanos();
+        pool(key).offerFirst(environment);
       } else {
         log.warn("a replacement environment for {} failed to initialize: {}", version.functionName(),
             environment.initFailureDescription());
@@ -119,7 +142,9 @@ public final class Worker implements AutoCloseable {
     for (var entry : idle.entrySet()) {
       var key = entry.getKey();
       if (key.account().equals(account) && key.functionName().equals(function)) {
+        // Its history and any pending pre-warm go with it: a function re-created later starts afresh.
         var pool = entry.getValue();
+        idle.remove(key, pool);
         for (var environment = pool.poll(); environment != null; environment = pool.poll()) {
           environment.retire();
         }
@@ -153,7 +178,7 @@ public final class Worker implements AutoCloseable {
    * full, idle on-demand environments are retired least recently used first; if that is not
    * enough, the request is refused with {@link HostCapacityExceeded}.
    */
-  private void reserveMemory(FunctionVersion version) {
+  private void reserveMemory(FunctionVersion version, boolean evictForRoom) {
     int needed = version.memorySize();
     while (true) {
       long committed = committedMb.get();
@@ -163,7 +188,7 @@ public final class Worker implements AutoCloseable {
         }
         continue;
       }
-      if (!evictLeastRecentlyUsed()) {
+      if (!evictForRoom || !evictLeastRecentlyUsed()) {
         throw new HostCapacityExceeded("This node has no memory left for another " + needed + " MB environment ("
             + committed + " of " + settings.memoryBudgetMb() + " MB committed).");
       }
@@ -265,7 +290,7 @@ public final class Worker implements AutoCloseable {
           environment.markPrewarmed();
           environment.provisionedFor = set.key;
           set.environments.add(environment);
-          idle.computeIfAbsent(key, k -> new IdlePool()).offerFirst(environment);
+          pool(key).offerFirst(environment);
         }
         // Lowered: retire surplus provisioned environments that are idle now; busy ones follow later.
         var pool = idle.get(key);
@@ -329,38 +354,102 @@ public final class Worker implements AutoCloseable {
   public InvocationResult invoke(InvocationRequest request) throws InterruptedException {
     var version = request.version();
     var key = FunctionKey.of(version);
-    var environment = takeIdle(key);
-    if (environment == null && version.lastUpdateStatus() == dev.kiln.core.LastUpdateStatus.InProgress) {
-      // While an update is being applied, the previous configuration's warm environments keep serving.
-      environment = takeIdleOfEarlierConfiguration(key);
-    }
-    if (environment == null) {
-      gate.beforeNewEnvironment(version);
-      stats.coldStarts.increment();
-      try {
-        environment = create(key, version);
-      } catch (EntrypointMissing e) {
-        return new InvocationResult(e.errorDocument, "Unhandled", null, version.version(), 0, null);
+    var pool = pool(key);
+    var warming = pool.warming;
+    warming.version = version;
+    warming.history.arrived(nowMillis());
+    boolean ended = false;
+    try {
+      var environment = takeIdle(pool);
+      if (environment == null && version.lastUpdateStatus() == dev.kiln.core.LastUpdateStatus.InProgress) {
+        // While an update is being applied, the previous configuration's warm environments keep serving.
+        environment = takeIdleOfEarlierConfiguration(key);
       }
-    } else {
-      stats.warmStarts.increment();
+      if (environment == null) {
+        gate.beforeNewEnvironment(version);
+        stats.coldStarts.increment();
+        try {
+          environment = create(key, version);
+        } catch (EntrypointMissing e) {
+          return new InvocationResult(e.errorDocument, "Unhandled", null, version.version(), 0, null);
+        }
+      } else {
+        stats.warmStarts.increment();
+      }
+      var result = environment.run(request);
+      long endMillis = nowMillis();
+      int level = warming.history.ended(endMillis);
+      ended = true;
+      var latest = latestKeys.get(versionId(environment.key));
+      boolean superseded = latest != null && !latest.equals(environment.key)
+          && version.lastUpdateStatus() != dev.kiln.core.LastUpdateStatus.InProgress;
+      if (environment.reusable() && !closed && !superseded && !outlivedItsFunction(environment)) {
+        keepOrRelease(environment, warming, level, endMillis);
+      } else if (environment.reusable()) {
+        environment.retire();
+      }
+      return result;
+    } finally {
+      if (!ended) {
+        warming.history.ended(nowMillis());
+      }
     }
-    var result = environment.run(request);
-    var latest = latestKeys.get(versionId(environment.key));
-    boolean superseded = latest != null && !latest.equals(environment.key)
-        && version.lastUpdateStatus() != dev.kiln.core.LastUpdateStatus.InProgress;
-    if (environment.reusable() && !closed && !superseded && !outlivedItsFunction(environment)) {
-      idle.computeIfAbsent(environment.key, k -> new IdlePool()).offerFirst(environment);
-    } else if (environment.reusable()) {
-      environment.retire();
+  }
+
+  /** Applies the policy's plan to an environment whose invocation just ended. */
+  private void keepOrRelease(Environment environment, FunctionWarming warming, int level, long endMillis) {
+    if (environment.provisionedFor != null) {
+      pool(environment.key).offerFirst(environment);
+      return;
     }
-    return result;
+    switch (policy.plan(warming.history, level, endMillis)) {
+      case WarmPlan.KeepWarm keep -> {
+        if (keep.keepMillis() == 0) {
+          environment.retire();
+          return;
+        }
+        environment.keepUntilNanos = System.nanoTime() + keep.keepMillis() * 1_000_000;
+        pool(environment.key).offerFirst(environment);
+      }
+      case WarmPlan.PrewarmLater later -> {
+        environment.retire();
+        long at = endMillis + later.afterMillis();
+        warming.schedulePrewarm(at, at + later.keepMillis());
+      }
+    }
+  }
+
+  /** Milliseconds on the policy's clock. */
+  private long nowMillis() {
+    return (System.nanoTime() - epochNanos) / 1_000_000;
+  }
+
+  /** The pool of a configuration, created on first use with its version's warming state. */
+  private IdlePool pool(FunctionKey key) {
+    var pool = idle.get(key);
+    return pool != null ? pool : idle.computeIfAbsent(key, k -> new IdlePool(new FunctionWarming(policy.newHistory())));
+  }
+
+  /**
+   * A new configuration of a version carries on with the warming history of the earlier one, so
+   * an update does not send the function back to "too little history".
+   */
+  private void inheritWarming(FunctionKey key) {
+    if (idle.containsKey(key)) {
+      return;
+    }
+    for (var entry : idle.entrySet()) {
+      if (!entry.getKey().equals(key) && versionId(entry.getKey()).equals(versionId(key))) {
+        idle.putIfAbsent(key, new IdlePool(entry.getValue().warming));
+        return;
+      }
+    }
   }
 
   private Environment takeIdleOfEarlierConfiguration(FunctionKey key) {
     for (var entry : idle.entrySet()) {
       if (!entry.getKey().equals(key) && versionId(entry.getKey()).equals(versionId(key))) {
-        var environment = takeIdle(entry.getKey());
+        var environment = takeIdle(entry.getValue());
         if (environment != null) {
           return environment;
         }
@@ -374,14 +463,11 @@ public final class Worker implements AutoCloseable {
     return key.account() + ":" + key.functionName() + ":" + key.version();
   }
 
-  private Environment takeIdle(FunctionKey key) {
-    var pool = idle.get(key);
-    if (pool == null) {
-      return null;
-    }
+  private Environment takeIdle(IdlePool pool) {
     for (var environment = pool.poll(); environment != null; environment = pool.poll()) {
       environment.thaw();
       if (environment.reusable()) {
+        environment.taken();
         return environment;
       }
     }
@@ -389,10 +475,19 @@ public final class Worker implements AutoCloseable {
   }
 
   private Environment create(FunctionKey key, FunctionVersion version) {
-    return create(key, version, "on-demand");
+    return create(key, version, "on-demand", true);
   }
 
   private Environment create(FunctionKey key, FunctionVersion version, String initializationType) {
+    return create(key, version, initializationType, true);
+  }
+
+  /**
+   * @param evictForRoom whether idle environments of other functions may be retired to make room;
+   *     a pre-warm never does that, it is skipped instead
+   */
+  private Environment create(FunctionKey key, FunctionVersion version, String initializationType,
+      boolean evictForRoom) {
     var command = runtimes.command(version.runtime(), version.handler())
         .orElseThrow(() -> new IllegalStateException("runtime " + version.runtime() + " is not supported"));
     var codeDir = codeCache.directory(version.code());
@@ -403,7 +498,7 @@ public final class Worker implements AutoCloseable {
         throw new EntrypointMissing(entrypoint);
       }
     }
-    reserveMemory(version);
+    reserveMemory(version, evictForRoom);
     Sandbox sandbox;
     try {
       sandbox = sandboxes.take(new SandboxLimits(version.memorySize(), version.ephemeralStorageSize(), MAX_PIDS,
@@ -431,6 +526,231 @@ public final class Worker implements AutoCloseable {
     return environment;
   }
 
+  // ---- pre-warming and hints ---------------------------------------------------------------
+
+  /** Starts the environments the policy asked for that are due now. */
+  private void prewarmDue() {
+    long now = nowMillis();
+    for (var entry : idle.entrySet()) {
+      var key = entry.getKey();
+      var latest = latestKeys.get(versionId(key));
+      if (latest != null && !latest.equals(key)) {
+        // A superseded configuration shares its version's warming: leave the pre-warm to the current one.
+        continue;
+      }
+      var pool = entry.getValue();
+      long until = pool.warming.takeDuePrewarm(now);
+      if (until >= 0) {
+        prewarm(key, pool, until);
+      }
+    }
+  }
+
+  private void prewarm(FunctionKey key, IdlePool pool, long untilMillis) {
+    var warming = pool.warming;
+    long untilNanos = epochNanos + untilMillis * 1_000_000;
+    for (var waiting : pool.stream().toList()) {
+      if (waiting.provisionedFor == null) {
+        // One is idle already: keep it through the window instead of starting another.
+        if (untilNanos - waiting.keepUntilNanos > 0) {
+          waiting.keepUntilNanos = untilNanos;
+        }
+        return;
+      }
+    }
+    var version = warming.version;
+    if (closed || version == null || !supports(version.runtime()) || !FunctionKey.of(version).equals(key)) {
+      return;
+    }
+    if (!prewarmGate.mayPrewarm(version)) {
+      warming.prewarmsSkipped.increment();
+      return;
+    }
+    Environment environment;
+    try {
+      environment = create(key, version, "on-demand", false);
+    } catch (HostCapacityExceeded e) {
+      warming.prewarmsSkipped.increment();
+      return;
+    } catch (RuntimeException e) {
+      log.debug("pre-warming {} failed: {}", version.functionName(), e.toString());
+      return;
+    }
+    warming.prewarmsStarted.increment();
+    Thread.ofVirtual().name("prewarm-" + key.functionName())
+        .start(() -> readyInPool(key, pool, environment, untilNanos, Environment.Readied.BY_POLICY));
+  }
+
+  /**
+   * Waits for an environment started ahead of demand and puts it in its pool until {@code untilNanos};
+   * false when it failed to initialize or its function went away meanwhile.
+   */
+  private boolean readyInPool(FunctionKey key, IdlePool pool, Environment environment, long untilNanos,
+      Environment.Readied how) {
+    try {
+      if (!environment.awaitReady()) {
+        log.info("an environment readied ahead of demand for {} failed to initialize: {}", key.functionName(),
+            environment.initFailureDescription());
+        environment.retire();
+        return false;
+      }
+    } catch (InterruptedException e) {
+      environment.retire();
+      return false;
+    }
+    environment.readied(pool.warming, how);
+    environment.keepUntilNanos = untilNanos;
+    pool.offerFirst(environment);
+    if (closed || idle.get(key) != pool || outlivedItsFunction(environment)) {
+      if (pool.remove(environment)) {
+        environment.retire();
+      }
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Readies idle environments of {@code version} for load a client announced: idle ones count
+   * toward {@code count} and new ones are started for the rest, through the same scaling gate as
+   * invocations and within the memory budget's free room. All of them are kept at least {@code
+   * keepFor}; after that the usual keep-alive rules apply. Waits up to {@code wait} for the new ones
+   * to initialize; later ones join the pool when ready.
+   */
+  public HintOutcome hint(FunctionVersion version, int count, java.time.Duration wait, java.time.Duration keepFor)
+      throws InterruptedException {
+    var key = FunctionKey.of(version);
+    var pool = pool(key);
+    pool.warming.version = version;
+    long untilNanos = System.nanoTime() + keepFor.toNanos();
+    int alreadyWarm = 0;
+    for (var environment : pool.stream().toList()) {
+      if (alreadyWarm == count) {
+        break;
+      }
+      alreadyWarm++;
+      if (environment.provisionedFor == null && untilNanos - environment.keepUntilNanos > 0) {
+        environment.keepUntilNanos = untilNanos;
+      }
+    }
+    var starting = new java.util.ArrayList<Environment>();
+    String shortBecause = null;
+    while (alreadyWarm + starting.size() < count && !closed) {
+      try {
+        gate.beforeNewEnvironment(version);
+      } catch (RuntimeException e) {
+        shortBecause = "the function may not start more environments this fast (" + e.getMessage() + ")";
+        break;
+      }
+      try {
+        // Free memory only: evicting the least recently used idle environment could take one of these.
+        starting.add(create(key, version, "on-demand", false));
+      } catch (EntrypointMissing e) {
+        shortBecause = "the function has no executable bootstrap";
+        break;
+      } catch (RuntimeException e) {
+        shortBecause = e.getMessage();
+        break;
+      }
+    }
+    pool.warming.hintedStarted.add(starting.size());
+    var readied = new java.util.ArrayList<java.util.concurrent.CompletableFuture<Boolean>>();
+    for (var environment : starting) {
+      var done = new java.util.concurrent.CompletableFuture<Boolean>();
+      Thread.ofVirtual().name("hint-" + key.functionName())
+          .start(() -> done.complete(readyInPool(key, pool, environment, untilNanos, Environment.Readied.BY_HINT)));
+      readied.add(done);
+    }
+    long deadline = System.nanoTime() + wait.toNanos();
+    int ready = 0;
+    int pending = 0;
+    for (var done : readied) {
+      try {
+        if (done.get(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS)) {
+          ready++;
+        }
+      } catch (java.util.concurrent.TimeoutException e) {
+        pending++;
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw new IllegalStateException("readying an environment failed unexpectedly", e.getCause());
+      }
+    }
+    return new HintOutcome(count, alreadyWarm, starting.size(), ready, pending, shortBecause);
+  }
+
+  /**
+   * What a {@link #hint} achieved.
+   *
+   * @param alreadyWarm idle environments that were there already (and are now kept for the hint)
+   * @param started new environments started for it
+   * @param ready of those, initialized when the answer was given
+   * @param pending of those, still initializing then (they join the pool when ready)
+   * @param shortBecause why fewer than requested were readied, or null
+   */
+  public record HintOutcome(int requested, int alreadyWarm, int started, int ready, int pending,
+      String shortBecause) {
+    /** Started environments neither ready nor pending failed to initialize. */
+    public int failed() {
+      return started - ready - pending;
+    }
+  }
+
+  /** The policy in force, e.g. {@code histogram(4h, fallback 10m)}. */
+  public String warmingPolicy() {
+    return policy.describe();
+  }
+
+  /** Pre-warm and hint counters summed over every function version on this node. */
+  public WarmingCounters warmingCounters() {
+    var seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<FunctionWarming, Boolean>());
+    var sum = new long[7];
+    for (var pool : idle.values()) {
+      if (seen.add(pool.warming)) {
+        add(sum, pool.warming);
+      }
+    }
+    return new WarmingCounters(sum[0], sum[1], sum[2], sum[3], sum[4], sum[5], sum[6]);
+  }
+
+  private static void add(long[] sum, FunctionWarming warming) {
+    sum[0] += warming.prewarmsStarted.sum();
+    sum[1] += warming.prewarmsUsed.sum();
+    sum[2] += warming.prewarmsWasted.sum();
+    sum[3] += warming.prewarmsSkipped.sum();
+    sum[4] += warming.hintedStarted.sum();
+    sum[5] += warming.hintedUsed.sum();
+    sum[6] += warming.hintedWasted.sum();
+  }
+
+  /** How environments started ahead of demand fared: used by an invocation, or retired unused. */
+  public record WarmingCounters(long prewarmsStarted, long prewarmsUsed, long prewarmsWasted, long prewarmsSkipped,
+      long hintedStarted, long hintedUsed, long hintedWasted) {}
+
+  /** The warming state of each version of a function that ran on this node. */
+  public List<VersionWarming> warming(String account, String function) {
+    var byWarming = new java.util.IdentityHashMap<FunctionWarming, int[]>();
+    for (var entry : idle.entrySet()) {
+      var key = entry.getKey();
+      if (key.account().equals(account) && key.functionName().equals(function)) {
+        byWarming.computeIfAbsent(entry.getValue().warming, w -> new int[1])[0] += entry.getValue().size();
+      }
+    }
+    var result = new java.util.ArrayList<VersionWarming>();
+    byWarming.forEach((warming, idleCount) -> {
+      var version = warming.version;
+      var sum = new long[7];
+      add(sum, warming);
+      result.add(new VersionWarming(version == null ? null : version.version(), idleCount[0],
+          warming.history.summary(), new WarmingCounters(sum[0], sum[1], sum[2], sum[3], sum[4], sum[5], sum[6])));
+    });
+    result.sort(java.util.Comparator.comparing(v -> String.valueOf(v.version())));
+    return result;
+  }
+
+  /** One function version's warming: idle environments now, what the policy learnt, how readying went. */
+  public record VersionWarming(String version, int idleEnvironments, dev.kiln.warming.InvocationHistory.Summary history,
+      WarmingCounters counters) {}
+
   private void maintain() {
     while (!closed) {
       try {
@@ -443,11 +763,12 @@ public final class Worker implements AutoCloseable {
           fill(set);
         }
       }
+      prewarmDue();
       long now = System.nanoTime();
       for (var pool : idle.values()) {
         for (var environment : pool.stream().toList()) {
           long idleNanos = now - environment.idleSinceNanos;
-          if (idleNanos > settings.keepAlive().toNanos() && environment.provisionedFor == null) {
+          if (environment.provisionedFor == null && now - environment.keepUntilNanos > 0) {
             if (pool.remove(environment)) {
               environment.retire();
             }

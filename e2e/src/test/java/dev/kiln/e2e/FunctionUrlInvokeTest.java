@@ -401,10 +401,12 @@ class FunctionUrlInvokeTest extends InvokeTestBase {
         .get(60, TimeUnit.SECONDS);
     long ended = System.nanoTime();
     assertThat(body).isEqualTo("chunk-1;chunk-2;chunk-3;");
-    // chunk-1 was written 1.4 s before the function ended: it must have arrived well before.
+    // chunk-1 was written 1.4 s before the function ended: it must arrive well before the end. A
+    // buffered answer would bring it at the end; on a loaded machine it has been seen to come with
+    // chunk-2 (0.7 s later) instead, so the bound allows one gap of lag and still tells the two apart.
     long firstMs = (arrivals.getFirst() - started) / 1_000_000;
     long totalMs = (ended - started) / 1_000_000;
-    assertThat(totalMs - firstMs).as("first chunk at %d ms of %d ms", firstMs, totalMs).isGreaterThan(900);
+    assertThat(totalMs - firstMs).as("first chunk at %d ms of %d ms", firstMs, totalMs).isGreaterThan(450);
 
     Curl.Response plain = curl.get(streamUrl + "plain");
     assertThat(plain.status()).isEqualTo(200);

@@ -47,7 +47,7 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--keep-alive", defaultValue = "${env:KILN_KEEP_ALIVE:-PT10M}", description = "How long an idle execution environment is kept for reuse, ISO-8601 (default: ${DEFAULT-VALUE}).")
   java.time.Duration keepAlive;
 
-  @Option(names = "--warming", defaultValue = "${env:KILN_WARMING:-histogram}", description = "Keep-alive policy: 'histogram' learns each function's idle times and pre-warms before expected invocations; 'fixed' keeps every idle environment for --keep-alive (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--warming", defaultValue = "${env:KILN_WARMING:-fixed}", description = "Keep-alive policy: 'histogram' learns each function's idle times and pre-warms before expected invocations; 'fixed' keeps every idle environment for --keep-alive (default: ${DEFAULT-VALUE}).")
   String warming;
 
   @Option(names = "--prewarm", defaultValue = "${env:KILN_PREWARM:-2}", description = "Empty sandboxes kept ready for cold starts (default: ${DEFAULT-VALUE}).")

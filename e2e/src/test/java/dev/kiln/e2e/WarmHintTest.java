@@ -26,6 +26,11 @@ import tools.jackson.databind.JsonNode;
  * reports its warming policy and what it learnt per function.
  */
 class WarmHintTest extends InvokeTestBase {
+  @Override
+  protected List<String> serverArgs() {
+    return List.of("--warming", "histogram");
+  }
+
   /** Sleeps so that three invocations overlap and each needs its own environment. */
   private static final String SLOW =
       """

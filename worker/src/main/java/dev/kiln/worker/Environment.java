@@ -54,6 +54,9 @@ final class Environment implements RuntimeApiHandler {
   /** The invocation whose log receives output lines: set when it starts, cleared once its log is written. */
   private volatile Pending logTarget;
   private final String outputMark;
+  /** Invocations whose end-of-output mark has not been read yet, oldest first. */
+  private final java.util.concurrent.ConcurrentLinkedDeque<Pending> unmarked =
+      new java.util.concurrent.ConcurrentLinkedDeque<>();
   private volatile RuntimeApiServer api;
   private volatile long launchedNanos;
   private volatile Double initDurationMs;
@@ -163,6 +166,9 @@ final class Environment implements RuntimeApiHandler {
     }
     current = pending;
     logTarget = pending;
+    if (outputMark != null) {
+      unmarked.add(pending);
+    }
     handoff.put(pending);
     long timeoutMs = version.timeout() * 1000L;
     Outcome outcome;
@@ -446,25 +452,37 @@ final class Environment implements RuntimeApiHandler {
   }
 
   private void onOutput(String line) {
-    var pending = logTarget;
-    if (outputMark != null && line.endsWith(outputMark)) {
-      // Output without a final newline arrives glued to the mark.
-      String rest = line.substring(0, line.length() - outputMark.length());
-      if (pending != null) {
-        if (!rest.isEmpty()) {
-          pending.appendLog(rest);
+    if (outputMark != null) {
+      // The pipe keeps the runtime's order: an invocation's lines, its mark, the next one's lines, its
+      // mark. So a line belongs to the oldest invocation whose mark has not been read yet, even when
+      // the next invocation has already started because the pump fell behind.
+      var owner = unmarked.peek();
+      if (line.endsWith(outputMark)) {
+        // Output without a final newline arrives glued to the mark.
+        String rest = line.substring(0, line.length() - outputMark.length());
+        if (owner != null) {
+          if (!rest.isEmpty()) {
+            owner.appendLog(rest);
+          }
+          unmarked.remove(owner);
+          owner.outputComplete.complete(null);
         }
-        pending.outputComplete.complete(null);
+        return;
       }
-      return;
-    }
-    if (pending != null) {
-      pending.appendLog(line);
+      if (owner != null) {
+        owner.appendLog(line);
+        return;
+      }
     } else {
-      synchronized (initLog) {
-        if (initLog.size() < 1000) {
-          initLog.add(line);
-        }
+      var pending = logTarget;
+      if (pending != null) {
+        pending.appendLog(line);
+        return;
+      }
+    }
+    synchronized (initLog) {
+      if (initLog.size() < 1000) {
+        initLog.add(line);
       }
     }
   }
@@ -508,10 +526,13 @@ final class Environment implements RuntimeApiHandler {
         log.debug("no end-of-output mark from {} within {}", version.functionName(), OUTPUT_MARK_LIMIT);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
+        unmarked.remove(pending);
         return;
       }
     }
     sandbox.awaitOutputDelivered(answeredAt(pending), LOG_DRAIN_LIMIT);
+    // A mark that never came must not make the next invocations' lines look like this one's.
+    unmarked.remove(pending);
   }
 
   /** When the runtime answered, or now when it never did (init failure, crash): output before that is due. */

@@ -67,7 +67,7 @@ final class ItemInvoker {
         }
         failure = functionError(result);
       } catch (KilnException e) {
-        if (e.code() == ErrorCode.TooManyRequestsException || e.code() == ErrorCode.ResourceConflictException) {
+        if (e.passesWithTime()) {
           // Over the concurrency limits, or the function is still being prepared: wait, no attempt spent.
           throttles++;
           Thread.sleep(jittered(Math.min(MAX_THROTTLE_WAIT_MS, MIN_WAIT_MS << Math.min(throttles, 5))));

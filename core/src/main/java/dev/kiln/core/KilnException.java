@@ -39,6 +39,15 @@ public final class KilnException extends RuntimeException {
     return retryAfterSeconds;
   }
 
+  /**
+   * Whether an invoke that failed this way can simply be tried again later with nothing spent: a
+   * throttle, or a function still being created or updated (ResourceConflictException). Pollers and
+   * batch jobs wait these out instead of counting them as failures.
+   */
+  public boolean passesWithTime() {
+    return code == ErrorCode.TooManyRequestsException || code == ErrorCode.ResourceConflictException;
+  }
+
   public static KilnException notFound(String message) {
     return new KilnException(ErrorCode.ResourceNotFoundException, message);
   }

@@ -1,7 +1,6 @@
 package dev.kiln.sources;
 
 import dev.kiln.control.ControlPlane;
-import dev.kiln.core.ErrorCode;
 import dev.kiln.core.EventSourceMapping;
 import dev.kiln.core.FunctionRef;
 import dev.kiln.core.KilnException;
@@ -50,7 +49,7 @@ public final class FunctionCaller {
         }
         return new Outcome.Succeeded(result.payload());
       } catch (KilnException e) {
-        if (!waitable(e)) {
+        if (!e.passesWithTime()) {
           return new Outcome.Failed(e.getMessage());
         }
         if (!running.getAsBoolean()) {
@@ -70,10 +69,5 @@ public final class FunctionCaller {
         backoffMillis = Math.min(MAX_BACKOFF.toMillis(), backoffMillis * 2);
       }
     }
-  }
-
-  /** Throttles, and a function still being created or updated (ResourceConflictException), pass. */
-  private static boolean waitable(KilnException e) {
-    return e.code() == ErrorCode.TooManyRequestsException || e.code() == ErrorCode.ResourceConflictException;
   }
 }

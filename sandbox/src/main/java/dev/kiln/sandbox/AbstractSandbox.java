@@ -60,6 +60,7 @@ abstract class AbstractSandbox implements Sandbox {
   protected final Path dir;
   protected final Path taskDir;
   protected final Path runDir;
+  protected final Path outputDir;
   private Process process;
   private Thread pump;
   private final LineSplitter.ReadState readState = new LineSplitter.ReadState();
@@ -80,13 +81,17 @@ abstract class AbstractSandbox implements Sandbox {
     this.dir = dir;
     this.taskDir = dir.resolve("task");
     this.runDir = dir.resolve("run");
+    this.outputDir = dir.resolve("output");
     try {
       var rwxrxrx = PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x"));
       Files.createDirectory(taskDir, rwxrxrx);
       Files.createDirectory(runDir, rwxrxrx);
+      Files.createDirectory(outputDir, rwxrxrx);
       // createDirectory honours the umask; the sandbox user (uid 65534) must be able to enter both.
       Files.setPosixFilePermissions(taskDir, PosixFilePermissions.fromString("rwxr-xr-x"));
       Files.setPosixFilePermissions(runDir, PosixFilePermissions.fromString("rwxr-xr-x"));
+      // the output directory stays root's (read-only for the sandbox user) unless a launch asks for it
+      Files.setPosixFilePermissions(outputDir, PosixFilePermissions.fromString("rwxr-xr-x"));
     } catch (IOException e) {
       throw new SandboxException("cannot create sandbox directories in " + dir + ": " + e.getMessage(), e);
     }
@@ -105,6 +110,11 @@ abstract class AbstractSandbox implements Sandbox {
   @Override
   public Path runtimeApiSocket() {
     return runDir.resolve("runtime.sock");
+  }
+
+  @Override
+  public Path outputDir() {
+    return outputDir;
   }
 
   @Override
@@ -265,6 +275,16 @@ abstract class AbstractSandbox implements Sandbox {
       CodeTree.populate(launch.codeDir(), taskDir);
     } catch (IOException e) {
       throw new SandboxException("cannot place code " + launch.codeDir() + " into sandbox " + id + ": " + e, e);
+    }
+    try {
+      for (var file : launch.runFiles().entrySet()) {
+        CodeTree.placeFile(file.getValue(), runDir.resolve(file.getKey()));
+      }
+      if (launch.writableOutput()) {
+        Os.handToSandboxUser(outputDir);
+      }
+    } catch (IOException e) {
+      throw new SandboxException("cannot place start-up files into sandbox " + id + ": " + e, e);
     }
     beforeLaunch(launch);
     String script = startScript(launch);

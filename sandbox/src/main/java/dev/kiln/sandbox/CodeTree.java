@@ -55,4 +55,13 @@ final class CodeTree {
       }
     });
   }
+
+  /** One file, linked when possible, else copied; readable by the sandbox user either way. */
+  static void placeFile(Path source, Path target) throws IOException {
+    try {
+      Files.createLink(target, source);
+    } catch (FileSystemException e) {
+      Files.copy(source, target, StandardCopyOption.COPY_ATTRIBUTES);
+    }
+  }
 }

@@ -198,6 +198,7 @@ final class CrunSandbox extends AbstractSandbox {
         mount("/etc", "bind", "/etc", List.of("rbind", "ro", "nosuid", "nodev")),
         mount("/var/task", "bind", taskDir.toString(), List.of("bind", "ro", "nosuid", "nodev")),
         mount("/run/kiln", "bind", runDir.toString(), List.of("bind", "ro", "nosuid", "nodev", "noexec")),
+        mount(Launch.OUTPUT_DIR, "bind", outputDir.toString(), List.of("bind", "rw", "nosuid", "nodev", "noexec")),
         mount("/tmp", "tmpfs", "tmpfs",
             List.of("nosuid", "nodev", "mode=1777", "size=" + limits.ephemeralStorageMb() + "m"))));
     if (backend.runtimeDir != null) {

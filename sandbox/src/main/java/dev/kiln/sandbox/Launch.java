@@ -17,8 +17,19 @@ import java.util.Map;
  *     empty {@code /var/task}. Its files are hard-linked (same file system) or else copied, so they must be
  *     readable by uid 65534 (mode o+r, directories o+x).
  * @param memoryMb the memory limit the sandbox gets now, replacing {@link SandboxLimits#memoryMb()}
+ * @param runFiles host files that appear read-only at {@value #RUN_FILES_DIR}{@code /<name>} in this sandbox
+ *     only (start-up snapshots of the function: they hold its initialized state, so no other sandbox may see
+ *     them); names are plain file names
+ * @param writableOutput whether {@value #OUTPUT_DIR} is writable for the sandbox user (a snapshot training
+ *     run writes its result there); the worker reads it at {@link Sandbox#outputDir()}
  */
-public record Launch(List<String> command, Map<String, String> environment, Path codeDir, int memoryMb) {
+public record Launch(List<String> command, Map<String, String> environment, Path codeDir, int memoryMb,
+    Map<String, Path> runFiles, boolean writableOutput) {
+
+  /** Where {@link #runFiles()} appear inside the sandbox. */
+  public static final String RUN_FILES_DIR = "/run/kiln";
+  /** The sandbox's output directory, writable only when {@link #writableOutput()} asks for it. */
+  public static final String OUTPUT_DIR = "/run/kiln-output";
 
   /** Lambda's {@code PATH}, used when {@link #environment()} has none. */
   public static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin/:/bin:/opt/bin";
@@ -42,5 +53,15 @@ public record Launch(List<String> command, Map<String, String> environment, Path
     });
     environment = Collections.unmodifiableMap(env);
     if (memoryMb < 16) throw new IllegalArgumentException("memoryMb must be at least 16: " + memoryMb);
+    runFiles.keySet().forEach(name -> {
+      if (name.isEmpty() || name.contains("/") || name.startsWith(".") || name.equals("runtime.sock")) {
+        throw new IllegalArgumentException("invalid run file name: " + name);
+      }
+    });
+    runFiles = Map.copyOf(runFiles);
+  }
+
+  public Launch(List<String> command, Map<String, String> environment, Path codeDir, int memoryMb) {
+    this(command, environment, codeDir, memoryMb, Map.of(), false);
   }
 }

@@ -126,6 +126,15 @@ final class Os {
     }
   }
 
+  /** Makes a directory the sandbox user's own (uid and gid 65534, mode 0700) when we are root, else ours to write. */
+  static void handToSandboxUser(Path dir) throws IOException {
+    if (uid() == 0) {
+      Files.setAttribute(dir, "unix:uid", 65534);
+      Files.setAttribute(dir, "unix:gid", 65534);
+    }
+    Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+  }
+
   static void sleep(long millis) {
     try {
       Thread.sleep(millis);

@@ -12,7 +12,7 @@ import java.util.regex.Pattern;
 
 /** A plain child process in its own process group; see {@link ProcessBackend}. */
 final class ProcessSandbox extends AbstractSandbox {
-  private static final Pattern SANDBOX_PATH = Pattern.compile("(?<=^|[:=\\s'\"])/var/(task|runtime)(?=$|[/:\\s'\"])");
+  private static final Pattern SANDBOX_PATH = Pattern.compile("(?<=^|[:=\\s'\"])(/var/task|/var/runtime|/run/kiln-output|/run/kiln)(?=$|[/:\\s'\"])");
 
   private final ProcessBackend backend;
   private final int port;
@@ -65,8 +65,12 @@ final class ProcessSandbox extends AbstractSandbox {
     m.reset();
     var sb = new StringBuilder();
     while (m.find()) {
-      String replacement = m.group(1).equals("task") ? taskDir.toString()
-          : backend.runtimeDir != null ? backend.runtimeDir.toString() : m.group();
+      String replacement = switch (m.group(1)) {
+        case "/var/task" -> taskDir.toString();
+        case Launch.RUN_FILES_DIR -> runDir.toString();
+        case Launch.OUTPUT_DIR -> outputDir.toString();
+        default -> backend.runtimeDir != null ? backend.runtimeDir.toString() : m.group();
+      };
       m.appendReplacement(sb, Matcher.quoteReplacement(replacement));
     }
     m.appendTail(sb);

@@ -47,6 +47,12 @@ public interface Sandbox extends AutoCloseable {
    */
   CompletableFuture<Exit> exited();
 
+  /**
+   * Host directory behind {@link Launch#OUTPUT_DIR}: what the sandbox wrote there when it was launched with
+   * {@link Launch#writableOutput()}; readable until {@link #close()}.
+   */
+  Path outputDir();
+
   /** Peak memory use of everything in the sandbox since launch (before launch: since prepare), in bytes. */
   long peakMemoryBytes();
 

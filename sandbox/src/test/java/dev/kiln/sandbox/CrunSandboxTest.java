@@ -24,6 +24,11 @@ class CrunSandboxTest extends SandboxContract {
   }
 
   @Override
+  boolean isolated() {
+    return true;
+  }
+
+  @Override
   SandboxBackend newBackend(Path root, Path runtimeDir) {
     return new CrunBackend(root, runtimeDir);
   }

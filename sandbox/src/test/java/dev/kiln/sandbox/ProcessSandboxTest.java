@@ -11,6 +11,11 @@ import org.junit.jupiter.api.Test;
 class ProcessSandboxTest extends SandboxContract {
 
   @Override
+  boolean isolated() {
+    return false;
+  }
+
+  @Override
   SandboxBackend newBackend(Path root, Path runtimeDir) {
     return new ProcessBackend(root, runtimeDir);
   }

@@ -106,6 +106,33 @@ abstract class SandboxContract {
   }
 
   @Test
+  void runFilesAreReadOnlyAndTheOutputDirectoryWritableOnlyWhenAsked() throws Exception {
+    Path snapshot = Files.writeString(temp.resolve("snapshot.bin"), "initialized state\n");
+    // plain processes share the host's files, so only an isolating backend can refuse the write
+    String tamper = isolated() ? " (echo tampered > /run/kiln/state.bin) 2>/dev/null || echo read-only" : "";
+    try (Sandbox s = backend.prepare(LIMITS)) {
+      var out = new Runs.Output();
+      s.launch(new Launch(List.of("/bin/sh", "-c", "cat /run/kiln/state.bin; echo trained > /run/kiln-output/result;"
+          + tamper), Map.of(), null, 256, Map.of("state.bin", snapshot), true), out::add);
+      assertThat(s.exited().get(60, TimeUnit.SECONDS).code()).isZero();
+      if (isolated()) {
+        assertThat(out.lines()).containsExactly("initialized state", "read-only");
+      } else {
+        assertThat(out.lines()).containsExactly("initialized state");
+      }
+      assertThat(Files.readString(s.outputDir().resolve("result"))).isEqualTo("trained\n");
+      assertThat(Files.readString(snapshot)).isEqualTo("initialized state\n");
+    }
+    try (Sandbox s = backend.prepare(LIMITS)) {
+      var r = Runs.sh(s, "(echo x > /run/kiln-output/result) 2>/dev/null && echo wrote || echo refused");
+      assertThat(r.lines()).containsExactly(isolated() ? "refused" : "wrote");
+    }
+  }
+
+  /** Whether the backend isolates the sandbox user from the host's files (crun: yes; plain processes: no). */
+  abstract boolean isolated();
+
+  @Test
   void freezeStopsAndThawResumes() throws Exception {
     try (Sandbox s = backend.prepare(LIMITS)) {
       var out = Runs.start(s, List.of("/bin/sh", "-c", "i=0; while :; do i=$((i+1)); echo $i; sleep 0.02; done"),

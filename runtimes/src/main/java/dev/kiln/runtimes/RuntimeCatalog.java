@@ -326,6 +326,17 @@ public final class RuntimeCatalog {
     return Optional.of(new RuntimeCommand(command, env, !PROVIDED_RUNTIMES.contains(runtimeId)));
   }
 
+  /**
+   * How a function of {@code runtimeId} can be snapshotted at publish time, or empty when the runtime has no
+   * file-based snapshot (Python uses a fork server instead; custom runtimes have none).
+   */
+  public Optional<SnapshotRecipe> snapshotRecipe(String runtimeId) {
+    if (runtimeId == null || !supported.contains(runtimeId)) {
+      return Optional.empty();
+    }
+    return Optional.empty();
+  }
+
   // ------------------------------------------------------------------------------------ installation
 
   /** Every bootstrap file on the class path, by path relative to the runtime directory. */

@@ -5,6 +5,7 @@ import dev.kiln.api.http.ApiReply;
 import dev.kiln.api.http.Router;
 import dev.kiln.api.json.Json;
 import dev.kiln.control.ControlPlane;
+import dev.kiln.core.EnvironmentModes;
 import dev.kiln.core.ErrorCode;
 import dev.kiln.core.FunctionRef;
 import dev.kiln.core.KilnException;
@@ -29,6 +30,7 @@ final class InvokeRoutes {
   static final int MAX_ASYNC_PAYLOAD = 1024 * 1024;
   static final int MAX_INVOKE_ASYNC_PAYLOAD = 256 * 1024;
   private static final int MAX_CLIENT_CONTEXT = 3583;
+  private static final int MAX_TENANT_ID = 256;
   private static final byte[] EMPTY_EVENT = "{}".getBytes(StandardCharsets.US_ASCII);
 
   private final ControlPlane control;
@@ -124,6 +126,7 @@ final class InvokeRoutes {
     if (invocationType(call, "RequestResponse", "Event", "DryRun").equals("Event")) {
       logType(call);
       var payload = payload(call, MAX_ASYNC_PAYLOAD, "InvokeFunction");
+      refuseQueuedTenantInvoke(call);
       var requestId = async.accept(call.account(), call.path("FunctionName"), call.queryParam("Qualifier").orElse(null),
           payload, clientContext(call));
       return new ApiReply(202, java.util.Map.of("x-amzn-RequestId", requestId), new ApiReply.Body.None());
@@ -138,11 +141,39 @@ final class InvokeRoutes {
     if (result.functionError() != null) {
       headers.put("X-Amz-Function-Error", result.functionError());
     }
+    headers.put("X-Kiln-Attempts", Integer.toString(result.attempts()));
     if (result.logTail() != null) {
       headers.put("X-Amz-Log-Result",
           Base64.getEncoder().encodeToString(result.logTail().getBytes(StandardCharsets.UTF_8)));
     }
     return new ApiReply(200, headers, new ApiReply.Body.Bytes("application/json", result.payload()));
+  }
+
+  /**
+   * The durable event queue does not keep tenant ids yet, so a per-tenant function's queued event
+   * could never run: it is refused now rather than failing later where the caller cannot see it.
+   */
+  private void refuseQueuedTenantInvoke(ApiCall call) {
+    var ref = FunctionRef.parse(call.path("FunctionName"), call.queryParam("Qualifier").orElse(null));
+    var version = control.resolveForInvoke(call.account(), ref, ThreadLocalRandom.current().nextDouble());
+    if (EnvironmentModes.of(version.environment()).perTenant()) {
+      throw KilnException.invalid("The function " + version.functionName() + " keeps each tenant's environments "
+          + "apart (" + EnvironmentModes.REUSE_VARIABLE + "=per-tenant) and Kiln does not queue tenant ids yet: "
+          + "invoke it synchronously (InvocationType RequestResponse) with the X-Amz-Tenant-Id header.");
+    }
+  }
+
+  /** Lambda's X-Amz-Tenant-Id: up to 256 printable characters; absent means no tenant. */
+  private static String tenantId(ApiCall call) {
+    var tenant = call.header("x-amz-tenant-id").orElse(null);
+    if (tenant == null) {
+      return null;
+    }
+    if (tenant.isEmpty() || tenant.length() > MAX_TENANT_ID || !tenant.chars().allMatch(c -> c >= 0x20 && c < 0x7f)) {
+      throw KilnException.invalid("1 validation error detected: Value at 'tenantId' failed to satisfy constraint: "
+          + "Member must have length between 1 and " + MAX_TENANT_ID + " and consist of printable ASCII characters");
+    }
+    return tenant;
   }
 
   /**
@@ -159,7 +190,7 @@ final class InvokeRoutes {
     var version = control.resolveForInvoke(call.account(), ref, ThreadLocalRandom.current().nextDouble());
     invoker.checkRunnable(version.runtime());
     var invokedArn = control.arn(call.account(), ref.name(), ref.qualifier().orElse(null));
-    return new Target(type, logType.equals("Tail"), payload, clientContext, version, invokedArn);
+    return new Target(type, logType.equals("Tail"), payload, clientContext, version, invokedArn, tenantId(call));
   }
 
   private static String invocationType(ApiCall call, String... allowedTypes) {
@@ -173,7 +204,7 @@ final class InvokeRoutes {
 
   /** A validated Invoke: what to run and how. */
   private record Target(String type, boolean tailLogs, byte[] payload, String clientContext,
-      dev.kiln.core.FunctionVersion version, String invokedArn) {
+      dev.kiln.core.FunctionVersion version, String invokedArn, String tenantId) {
     boolean dryRun() {
       return type.equals("DryRun");
     }
@@ -190,7 +221,7 @@ final class InvokeRoutes {
 
     InvocationRequest request(ResponseStream stream) {
       return new InvocationRequest(UUID.randomUUID().toString(), version, invokedArn, payload, clientContext, tailLogs,
-          stream);
+          stream, tenantId);
     }
   }
 

@@ -2,6 +2,8 @@ package dev.kiln.control;
 
 import static dev.kiln.core.KilnException.invalid;
 
+import dev.kiln.core.EnvironmentModes;
+import dev.kiln.core.KilnException;
 import dev.kiln.core.Limits;
 import dev.kiln.core.Runtimes;
 import java.nio.charset.StandardCharsets;
@@ -112,6 +114,19 @@ final class ConfigurationRules {
     if (bytes > Limits.MAX_ENVIRONMENT_BYTES) {
       throw invalid("Lambda was unable to configure your environment variables because the environment variables "
           + "you have provided exceeded the 4KB limit. String measured: " + bytes);
+    }
+    checkEnvironmentModes(environment);
+  }
+
+  /** Kiln's reserved KILN_* variables choose how environments are used; a bad value is refused now, not at invoke. */
+  private static void checkEnvironmentModes(Map<String, String> environment) {
+    var modes = EnvironmentModes.of(environment);
+    if (modes.retrySuccessPattern() != null) {
+      try {
+        FilterPattern.parse(modes.retrySuccessPattern());
+      } catch (KilnException e) {
+        throw invalid(EnvironmentModes.RETRY_SUCCESS_VARIABLE + ": " + e.getMessage());
+      }
     }
   }
 

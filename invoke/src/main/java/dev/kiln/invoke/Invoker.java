@@ -2,13 +2,19 @@ package dev.kiln.invoke;
 
 import dev.kiln.admission.Admission;
 import dev.kiln.admission.Throttled;
+import dev.kiln.control.FilterPattern;
+import dev.kiln.core.EnvironmentModes;
 import dev.kiln.core.ErrorCode;
 import dev.kiln.core.KilnException;
 import dev.kiln.worker.HostCapacityExceeded;
 import dev.kiln.worker.InvocationRequest;
 import dev.kiln.worker.InvocationResult;
+import dev.kiln.worker.ResultCheck;
 import dev.kiln.worker.Worker;
 import java.util.Map;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.databind.node.ObjectNode;
 
 /**
  * The entry to execution for every kind of caller. Every invocation first gets a concurrency slot
@@ -19,6 +25,8 @@ import java.util.Map;
 public final class Invoker {
   private final Worker worker;
   private final Admission admission;
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+  private final Map<String, FilterPattern> successPatterns = new java.util.concurrent.ConcurrentHashMap<>();
 
   public Invoker(Worker worker, Admission admission) {
     this.worker = worker;
@@ -41,6 +49,9 @@ public final class Invoker {
     doc.put("coldStarts", stats.coldStarts());
     doc.put("warmStarts", stats.warmStarts());
     doc.put("evictions", stats.evictions());
+    doc.put("resets", stats.resets());
+    doc.put("retries", stats.retries());
+    doc.put("singleUseRetirements", stats.singleUseRetirements());
     doc.put("committedMemoryMb", worker.committedMemoryMb());
     doc.put("warmingPolicy", worker.warmingPolicy());
     doc.put("warming", worker.warmingCounters());
@@ -106,9 +117,27 @@ public final class Invoker {
 
   private InvocationResult run(InvocationRequest request, Runnable admitted) throws InterruptedException {
     var version = request.version();
+    var check = resultCheck(EnvironmentModes.of(version.environment()));
     try (var permit = admission.admit(version.account(), version.functionName())) {
       admitted.run();
-      return worker.invoke(request);
+      return worker.invoke(request, check);
     }
+  }
+
+  /** The function's KILN_RETRY_SUCCESS pattern as the worker applies it to each attempt's result, or null. */
+  private ResultCheck resultCheck(EnvironmentModes modes) {
+    var text = modes.retrySuccessPattern();
+    if (text == null) {
+      return null;
+    }
+    // Patterns were checked when the configuration was saved; each distinct one is parsed once.
+    var pattern = successPatterns.computeIfAbsent(text, FilterPattern::parse);
+    return result -> {
+      try {
+        return JSON.readTree(result) instanceof ObjectNode object && pattern.matches(object);
+      } catch (JacksonException e) {
+        return false; // not JSON: nothing to match
+      }
+    };
   }
 }

@@ -135,6 +135,10 @@ final class CgroupV1 {
     return Long.parseLong(read("memory", "memory.max_usage_in_bytes"));
   }
 
+  long currentMemoryBytes() throws IOException {
+    return Long.parseLong(read("memory", "memory.usage_in_bytes"));
+  }
+
   long cpuNanos() throws IOException {
     return dirs.containsKey("cpuacct") ? Long.parseLong(read("cpuacct", "cpuacct.usage")) : -1;
   }

@@ -119,6 +119,16 @@ final class CrunSandbox extends AbstractSandbox {
   }
 
   @Override
+  public long currentMemoryBytes() {
+    if (cgroup == null || closed.get()) return -1;
+    try {
+      return cgroup.currentMemoryBytes();
+    } catch (IOException | RuntimeException e) {
+      return -1; // removed meanwhile
+    }
+  }
+
+  @Override
   public long cpuTimeNanos() {
     if (cgroup != null && !closed.get()) {
       try {

@@ -56,6 +56,11 @@ public interface Sandbox extends AutoCloseable {
   /** Peak memory use of everything in the sandbox since launch (before launch: since prepare), in bytes. */
   long peakMemoryBytes();
 
+  /** Memory charged to the sandbox right now (its processes and its /tmp), in bytes; -1 when unknown. */
+  default long currentMemoryBytes() {
+    return -1;
+  }
+
   /**
    * Waits (at most {@code max}) until every output line the sandbox wrote before {@code sinceNanos}
    * (a System.nanoTime value) has reached the launch's line consumer.

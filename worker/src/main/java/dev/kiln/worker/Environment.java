@@ -70,6 +70,10 @@ final class Environment implements RuntimeApiHandler {
   private volatile Readied readiedBy;
   /** The provisioned-concurrency configuration this environment is kept for, or null (on-demand). */
   volatile String provisionedFor;
+  /** The only tenant this environment may serve (bound by its first invocation), or null. */
+  volatile String tenant;
+  /** Invocations started in this environment; none means it still holds exactly what init produced. */
+  private volatile int invocations;
 
   /**
    * @param outputMark the line the runtime prints after an invocation's output and before its answer, or
@@ -154,7 +158,16 @@ final class Environment implements RuntimeApiHandler {
 
   /** Runs one invocation to its end; afterwards {@link #reusable} says whether it may run another. */
   InvocationResult run(InvocationRequest request) throws InterruptedException {
-    var pending = new Pending(request);
+    return run(request, null);
+  }
+
+  /**
+   * Runs one invocation to its end, its log starting with {@code preface} (e.g. why this is another
+   * attempt of the same request) when that is not null.
+   */
+  InvocationResult run(InvocationRequest request, String preface) throws InterruptedException {
+    invocations++;
+    var pending = new Pending(request, preface);
     boolean cold = !initReported;
     if (!awaitReady()) {
       return finish(pending, initFailure != null ? initFailure : new Outcome.EnvironmentFailure("Runtime.ExitError",
@@ -254,6 +267,16 @@ final class Environment implements RuntimeApiHandler {
 
   boolean reusable() {
     return state.get() == EnvironmentState.IDLE;
+  }
+
+  /** Whether no invocation ever ran here: its state is exactly what the function's init produced. */
+  boolean fresh() {
+    return invocations == 0;
+  }
+
+  /** Memory charged to the sandbox now (processes and /tmp), in bytes; -1 when the backend cannot tell. */
+  long currentMemoryBytes() {
+    return sandbox.currentMemoryBytes();
   }
 
   /** Stops an idle environment's processes from using CPU; {@link #thaw} before use. */
@@ -490,6 +513,9 @@ final class Environment implements RuntimeApiHandler {
   /** The invocation's log as Lambda writes it: init output, START, the function's lines, END, REPORT. */
   private List<String> logLines(Pending pending, Outcome outcome, double durationMs, Double init) {
     var lines = new ArrayList<String>();
+    if (pending.preface != null) {
+      lines.add(pending.preface);
+    }
     synchronized (initLog) {
       lines.addAll(initLog);
       initLog.clear();
@@ -568,6 +594,7 @@ final class Environment implements RuntimeApiHandler {
   /** One invocation in flight in this environment. */
   private static final class Pending {
     final InvocationRequest request;
+    final String preface;
     volatile CompletableFuture<Void> dispatched = new CompletableFuture<>();
     final CompletableFuture<Outcome> outcome = new CompletableFuture<>();
     /** Completed when the runtime's end-of-output mark for this invocation was read. */
@@ -579,8 +606,9 @@ final class Environment implements RuntimeApiHandler {
     volatile long deadlineMs;
     volatile long dispatchedNanos;
 
-    Pending(InvocationRequest request) {
+    Pending(InvocationRequest request, String preface) {
       this.request = request;
+      this.preface = preface;
       outcome.thenRun(() -> completedNanos = System.nanoTime());
     }
 

@@ -1,5 +1,6 @@
 package dev.kiln.worker;
 
+import dev.kiln.core.EnvironmentModes;
 import dev.kiln.core.FunctionVersion;
 import dev.kiln.runtimes.RuntimeCatalog;
 import dev.kiln.runtimes.RuntimeCommand;
@@ -350,8 +351,99 @@ public final class Worker implements AutoCloseable {
     }
   }
 
-  /** Runs one invocation to completion; function failures are results, not exceptions. */
+  /**
+   * Runs one invocation to completion; function failures are results, not exceptions. A function
+   * whose result must match a KILN_RETRY_SUCCESS pattern is run through {@link #invoke(InvocationRequest,
+   * ResultCheck)} instead, with that pattern compiled.
+   */
   public InvocationResult invoke(InvocationRequest request) throws InterruptedException {
+    return invoke(request, null);
+  }
+
+  /**
+   * Runs one invocation to completion in the environments its function's {@link EnvironmentModes}
+   * allow: a fresh one per request (per-request), one bound to the request's tenant (per-tenant) or
+   * any idle one (reuse). With KILN_RETRY_MAX_ATTEMPTS, an attempt that fails (a function error, or
+   * a result {@code resultCheck} rejects) retires its environment and the request runs again in a
+   * fresh one, up to that many attempts; the last attempt's result is returned.
+   *
+   * @param resultCheck the function's KILN_RETRY_SUCCESS pattern, compiled; null when it has none
+   * @throws dev.kiln.core.KilnException InvalidParameterValueException for a per-tenant function
+   *     invoked without a tenant id
+   */
+  public InvocationResult invoke(InvocationRequest request, ResultCheck resultCheck) throws InterruptedException {
+    var version = request.version();
+    var modes = EnvironmentModes.of(version.environment());
+    var tenant = tenantOf(request, modes);
+    if (modes.retrySuccessPattern() != null && resultCheck == null) {
+      throw new IllegalStateException("the KILN_RETRY_SUCCESS pattern of " + version.functionName()
+          + " needs a compiled ResultCheck");
+    }
+    int maxAttempts = modes.retryMaxAttempts();
+    if (maxAttempts == 1) {
+      return attempt(request, modes, tenant, false, null, resultCheck).result();
+    }
+    // Chunks already streamed to the caller cannot be taken back: a retried response is sent whole.
+    var attemptRequest = request.stream() == null ? request : new InvocationRequest(request.requestId(), version,
+        request.invokedFunctionArn(), request.payload(), request.clientContext(), request.tailLogs(), null,
+        request.tenantId());
+    var tails = new StringBuilder();
+    String reason = "first attempt";
+    for (int attempt = 1; ; attempt++) {
+      var preface = "KILN RETRY RequestId: " + request.requestId() + " Attempt: " + attempt + " of " + maxAttempts
+          + " Reason: " + reason;
+      var done = attempt(attemptRequest, modes, tenant, attempt > 1, preface, resultCheck);
+      var result = done.result();
+      if (result.logTail() != null) {
+        tails.append(result.logTail());
+      }
+      if (done.succeeded() || done.hopeless() || attempt == maxAttempts || closed) {
+        return result.after(attempt, request.tailLogs() ? lastBytes(tails.toString(), TAIL_BYTES) : null);
+      }
+      stats.retries.increment();
+      reason = "attempt " + attempt + " " + RetryDecision.failure(result);
+    }
+  }
+
+  private static final int TAIL_BYTES = 4096;
+
+  private static String lastBytes(String text, int max) {
+    var bytes = text.getBytes(StandardCharsets.UTF_8);
+    return bytes.length <= max ? text : new String(bytes, bytes.length - max, max, StandardCharsets.UTF_8);
+  }
+
+  /** The tenant whose environments a per-tenant function's invocation may use; null for other functions. */
+  static String tenantOf(InvocationRequest request, EnvironmentModes modes) {
+    if (!modes.perTenant()) {
+      return null;
+    }
+    var tenant = request.tenantId();
+    if (tenant == null || tenant.isBlank()) {
+      throw dev.kiln.core.KilnException.invalid("Tenant id required: the function " + request.version().functionName()
+          + " keeps each tenant's environments apart (" + EnvironmentModes.REUSE_VARIABLE
+          + "=per-tenant), so every invoke must name its tenant in the X-Amz-Tenant-Id header.");
+    }
+    return tenant;
+  }
+
+  /**
+   * What one attempt achieved.
+   *
+   * @param hopeless the attempt failed in a way another environment cannot change (no bootstrap)
+   */
+  private record Attempt(InvocationResult result, boolean succeeded, boolean hopeless) {}
+
+  /**
+   * Runs the request once, in an idle environment the modes allow or a new one, then decides that
+   * environment's future: kept by the warming policy, or retired (single use, memory above the
+   * reset threshold, a failed transactional attempt) with a fresh successor started in the
+   * background where the next request will want one.
+   *
+   * @param freshOnly take only an environment no invocation has run in yet
+   * @param preface the first line of this attempt's log, or null
+   */
+  private Attempt attempt(InvocationRequest request, EnvironmentModes modes, String tenant, boolean freshOnly,
+      String preface, ResultCheck resultCheck) throws InterruptedException {
     var version = request.version();
     var key = FunctionKey.of(version);
     var pool = pool(key);
@@ -360,8 +452,9 @@ public final class Worker implements AutoCloseable {
     warming.history.arrived(nowMillis());
     boolean ended = false;
     try {
-      var environment = takeIdle(pool);
-      if (environment == null && version.lastUpdateStatus() == dev.kiln.core.LastUpdateStatus.InProgress) {
+      var environment = freshOnly ? takeFresh(pool) : takeIdle(pool, tenant);
+      if (environment == null && version.lastUpdateStatus() == dev.kiln.core.LastUpdateStatus.InProgress
+          && modes.reuse() == EnvironmentModes.Reuse.REUSE && !freshOnly) {
         // While an update is being applied, the previous configuration's warm environments keep serving.
         environment = takeIdleOfEarlierConfiguration(key);
       }
@@ -371,29 +464,108 @@ public final class Worker implements AutoCloseable {
         try {
           environment = create(key, version);
         } catch (EntrypointMissing e) {
-          return new InvocationResult(e.errorDocument, "Unhandled", null, version.version(), 0, null);
+          return new Attempt(new InvocationResult(e.errorDocument, "Unhandled", null, version.version(), 0, null),
+              false, true);
         }
       } else {
         stats.warmStarts.increment();
       }
-      var result = environment.run(request);
+      if (tenant != null) {
+        // Binds a fresh environment for good; one taken from the tenant's own lane is bound already.
+        environment.tenant = tenant;
+      }
+      var result = environment.run(request, preface);
+      boolean succeeded = RetryDecision.succeeded(result, resultCheck);
       long endMillis = nowMillis();
       int level = warming.history.ended(endMillis);
       ended = true;
       var latest = latestKeys.get(versionId(environment.key));
       boolean superseded = latest != null && !latest.equals(environment.key)
           && version.lastUpdateStatus() != dev.kiln.core.LastUpdateStatus.InProgress;
-      if (environment.reusable() && !closed && !superseded && !outlivedItsFunction(environment)) {
-        keepOrRelease(environment, warming, level, endMillis);
-      } else if (environment.reusable()) {
-        environment.retire();
+      if (!environment.reusable()) {
+        return new Attempt(result, succeeded, false);
       }
-      return result;
+      if (closed || superseded || outlivedItsFunction(environment)) {
+        environment.retire();
+      } else if (modes.retryConfigured() && !succeeded) {
+        // A failed transaction's state must reach no other attempt or request.
+        retireInBackground(environment);
+      } else if (modes.singleUse()) {
+        stats.singleUseRetirements.increment();
+        retireAndReplace(environment, warming, level, endMillis);
+      } else if (resetDue(environment, modes)) {
+        stats.resets.increment();
+        retireAndReplace(environment, warming, level, endMillis);
+      } else {
+        keepOrRelease(environment, warming, level, endMillis);
+      }
+      return new Attempt(result, succeeded, false);
     } finally {
       if (!ended) {
         warming.history.ended(nowMillis());
       }
     }
+  }
+
+  /** Whether an environment's memory use, after an invocation, passed the function's KILN_RESET_ABOVE_MB. */
+  private static boolean resetDue(Environment environment, EnvironmentModes modes) {
+    return modes.resetAboveMb() > 0 && environment.currentMemoryBytes() > modes.resetAboveMb() * 1024L * 1024;
+  }
+
+  /**
+   * Retires an environment that must not serve again and, where the warming policy would have kept
+   * it, starts a fresh one in its place (through the same create path as any environment), so the
+   * next request finds an environment holding exactly what the function's init produced.
+   */
+  private void retireAndReplace(Environment environment, FunctionWarming warming, int level, long endMillis) {
+    var key = environment.key;
+    boolean provisionedOne = environment.provisionedFor != null;
+    retireInBackground(environment);
+    if (provisionedOne) {
+      // Its provisioned configuration refills itself (see maintain).
+      return;
+    }
+    switch (policy.plan(warming.history, level, endMillis)) {
+      case WarmPlan.KeepWarm keep -> {
+        if (keep.keepMillis() > 0) {
+          startSuccessor(key, pool(key), System.nanoTime() + keep.keepMillis() * 1_000_000);
+        }
+      }
+      case WarmPlan.PrewarmLater later -> {
+        long at = endMillis + later.afterMillis();
+        warming.schedulePrewarm(at, at + later.keepMillis());
+      }
+    }
+  }
+
+  /**
+   * Retires an environment off the request path: killing its processes and removing its sandbox
+   * takes milliseconds the caller should not wait for. Nobody else holds it meanwhile.
+   */
+  private static void retireInBackground(Environment environment) {
+    Thread.ofVirtual().name("retire-" + environment.key.functionName()).start(environment::retire);
+  }
+
+  /**
+   * Starts a fresh environment for the pool off the request path, if a spare one may be started
+   * now; it joins the pool once initialized.
+   */
+  private void startSuccessor(FunctionKey key, IdlePool pool, long untilNanos) {
+    var version = pool.warming.version;
+    if (closed || version == null || !FunctionKey.of(version).equals(key) || !prewarmGate.mayPrewarm(version)) {
+      return;
+    }
+    Thread.ofVirtual().name("successor-" + key.functionName()).start(() -> {
+      Environment successor;
+      try {
+        successor = create(key, version, "on-demand", false);
+      } catch (RuntimeException e) {
+        // No room or no scaling headroom now: the next request starts its own, as any cold start.
+        log.debug("no successor environment for {}: {}", key.functionName(), e.toString());
+        return;
+      }
+      readyInPool(key, pool, successor, untilNanos, null);
+    });
   }
 
   /** Applies the policy's plan to an environment whose invocation just ended. */
@@ -464,14 +636,50 @@ public final class Worker implements AutoCloseable {
   }
 
   private Environment takeIdle(IdlePool pool) {
-    for (var environment = pool.poll(); environment != null; environment = pool.poll()) {
-      environment.thaw();
-      if (environment.reusable()) {
-        environment.taken();
+    return takeIdle(pool, null);
+  }
+
+  /**
+   * An idle environment for {@code tenant}: one bound to it, else one bound to no tenant. (In a
+   * per-tenant function's pool those have never run an invocation; every used one is bound.)
+   */
+  private Environment takeIdle(IdlePool pool, String tenant) {
+    if (tenant != null) {
+      var environment = claim(pool, tenant);
+      if (environment != null) {
+        return environment;
+      }
+    }
+    return claim(pool, null);
+  }
+
+  private Environment claim(IdlePool pool, String tenant) {
+    for (var environment = pool.poll(tenant); environment != null; environment = pool.poll(tenant)) {
+      if (claimed(environment)) {
         return environment;
       }
     }
     return null;
+  }
+
+  /** An idle environment no invocation has run in, whatever lane it waits in; null when there is none. */
+  private Environment takeFresh(IdlePool pool) {
+    for (var environment : pool.stream().filter(Environment::fresh).toList()) {
+      if (pool.remove(environment) && claimed(environment)) {
+        return environment;
+      }
+    }
+    return null;
+  }
+
+  /** Readies an environment just taken out of its pool; false when it died while it waited. */
+  private static boolean claimed(Environment environment) {
+    environment.thaw();
+    if (environment.reusable()) {
+      environment.taken();
+      return true;
+    }
+    return false;
   }
 
   private Environment create(FunctionKey key, FunctionVersion version) {
@@ -584,6 +792,9 @@ public final class Worker implements AutoCloseable {
   /**
    * Waits for an environment started ahead of demand and puts it in its pool until {@code untilNanos};
    * false when it failed to initialize or its function went away meanwhile.
+   *
+   * @param how why it was readied, counted against the version's warming; null for a successor of a
+   *     retired environment, which is counted nowhere
    */
   private boolean readyInPool(FunctionKey key, IdlePool pool, Environment environment, long untilNanos,
       Environment.Readied how) {
@@ -598,7 +809,11 @@ public final class Worker implements AutoCloseable {
       environment.retire();
       return false;
     }
-    environment.readied(pool.warming, how);
+    if (how != null) {
+      environment.readied(pool.warming, how);
+    } else {
+      environment.markPrewarmed();
+    }
     environment.keepUntilNanos = untilNanos;
     pool.offerFirst(environment);
     if (closed || idle.get(key) != pool || outlivedItsFunction(environment)) {
@@ -766,6 +981,7 @@ public final class Worker implements AutoCloseable {
       prewarmDue();
       long now = System.nanoTime();
       for (var pool : idle.values()) {
+        pool.pruneEmptyLanes();
         for (var environment : pool.stream().toList()) {
           long idleNanos = now - environment.idleSinceNanos;
           if (environment.provisionedFor == null && now - environment.keepUntilNanos > 0) {

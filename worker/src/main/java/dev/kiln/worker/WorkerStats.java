@@ -12,6 +12,9 @@ public final class WorkerStats {
   final LongAdder coldStarts = new LongAdder();
   final LongAdder warmStarts = new LongAdder();
   final LongAdder evictions = new LongAdder();
+  final LongAdder resets = new LongAdder();
+  final LongAdder retries = new LongAdder();
+  final LongAdder singleUseRetirements = new LongAdder();
 
   WorkerStats() {
     for (var state : EnvironmentState.values()) {
@@ -45,6 +48,21 @@ public final class WorkerStats {
   /** Idle environments retired early to make room for another function's. */
   public long evictions() {
     return evictions.sum();
+  }
+
+  /** Environments retired because their memory use passed KILN_RESET_ABOVE_MB after an invocation. */
+  public long resets() {
+    return resets.sum();
+  }
+
+  /** Attempts run again in a fresh environment because the previous one failed (KILN_RETRY_MAX_ATTEMPTS). */
+  public long retries() {
+    return retries.sum();
+  }
+
+  /** Environments retired after their one invocation (KILN_ENVIRONMENT_REUSE=per-request). */
+  public long singleUseRetirements() {
+    return singleUseRetirements.sum();
   }
 
   public long warmStarts() {

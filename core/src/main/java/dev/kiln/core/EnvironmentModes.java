@@ -15,18 +15,22 @@ import java.util.Map;
  *     a success, or null (then any result that is not a function error does)
  * @param retryConfigured whether the function asked for transactional attempts at all (then an
  *     environment whose attempt failed never serves again)
+ * @param snapshots whether new environments start from a start-up snapshot when the runtime can make one
+ *     ({@value #SNAPSHOT_VARIABLE}{@code =off} opts out)
  */
 public record EnvironmentModes(
-    Reuse reuse, int resetAboveMb, int retryMaxAttempts, String retrySuccessPattern, boolean retryConfigured) {
+    Reuse reuse, int resetAboveMb, int retryMaxAttempts, String retrySuccessPattern, boolean retryConfigured,
+    boolean snapshots) {
 
   public static final String REUSE_VARIABLE = "KILN_ENVIRONMENT_REUSE";
   public static final String RESET_VARIABLE = "KILN_RESET_ABOVE_MB";
   public static final String RETRY_ATTEMPTS_VARIABLE = "KILN_RETRY_MAX_ATTEMPTS";
   public static final String RETRY_SUCCESS_VARIABLE = "KILN_RETRY_SUCCESS";
+  public static final String SNAPSHOT_VARIABLE = "KILN_SNAPSHOT";
   public static final int MAX_RETRY_ATTEMPTS = 10;
 
   /** Today's behaviour: environments are reused across requests and never reset or retried. */
-  public static final EnvironmentModes DEFAULT = new EnvironmentModes(Reuse.REUSE, 0, 1, null, false);
+  public static final EnvironmentModes DEFAULT = new EnvironmentModes(Reuse.REUSE, 0, 1, null, false, true);
 
   /** Which invocations may share an environment. */
   public enum Reuse {
@@ -58,7 +62,11 @@ public record EnvironmentModes(
     String reset = environment.get(RESET_VARIABLE);
     String attempts = environment.get(RETRY_ATTEMPTS_VARIABLE);
     String success = environment.get(RETRY_SUCCESS_VARIABLE);
-    if (reuse == null && reset == null && attempts == null && success == null) {
+    String snapshot = environment.get(SNAPSHOT_VARIABLE);
+    if (snapshot != null && !snapshot.equals("auto") && !snapshot.equals("off")) {
+      throw KilnException.invalid("Value '" + snapshot + "' of " + SNAPSHOT_VARIABLE + " is not one of auto, off.");
+    }
+    if (reuse == null && reset == null && attempts == null && success == null && snapshot == null) {
       return DEFAULT;
     }
     if (success != null && attempts == null) {
@@ -70,7 +78,8 @@ public record EnvironmentModes(
         reset == null ? 0 : integer(RESET_VARIABLE, reset, 1, Limits.MAX_MEMORY_MB, "MiB"),
         attempts == null ? 1 : integer(RETRY_ATTEMPTS_VARIABLE, attempts, 1, MAX_RETRY_ATTEMPTS, "attempts"),
         success,
-        attempts != null);
+        attempts != null,
+        !"off".equals(snapshot));
   }
 
   private static Reuse reuse(String value) {

@@ -48,6 +48,8 @@ public final class Invoker {
     doc.put("environments", states);
     doc.put("coldStarts", stats.coldStarts());
     doc.put("warmStarts", stats.warmStarts());
+    doc.put("restores", stats.restores());
+    doc.put("zygotes", worker.zygotes());
     doc.put("evictions", stats.evictions());
     doc.put("resets", stats.resets());
     doc.put("retries", stats.retries());

@@ -177,6 +177,13 @@ final class CgroupV1 {
     return pids(new LinkedHashSet<>(dirs.values()));
   }
 
+  /** Moves a running process (and its future children) into the group, in every hierarchy. */
+  void addProcess(long pid) throws IOException {
+    for (Path d : new LinkedHashSet<>(dirs.values())) {
+      Files.writeString(d.resolve("cgroup.procs"), Long.toString(pid));
+    }
+  }
+
   /** Kills every process in the group (the group stays, so its counters can still be read). */
   void killAll() {
     killAll(new LinkedHashSet<>(dirs.values()), dirs.get("freezer"));

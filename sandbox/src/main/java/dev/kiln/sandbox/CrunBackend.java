@@ -84,6 +84,7 @@ final class CrunBackend implements SandboxBackend {
   /** Runtime API through socat inside each sandbox (fallback) instead of the JVM's relay (see {@link NetNs}). */
   final boolean useSocat;
   private final Set<CrunSandbox> live = ConcurrentHashMap.newKeySet();
+  private final Set<ForkedSandbox> liveForks = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   CrunBackend(Path root, Path runtimeDir) {
@@ -163,6 +164,33 @@ final class CrunBackend implements SandboxBackend {
     return sandbox;
   }
 
+  @Override
+  public Sandbox prepareFork(Sandbox zygote, Path controlSocket, SandboxLimits limits) {
+    if (closed.get()) throw new SandboxException("sandbox backend is closed");
+    if (!(zygote instanceof CrunSandbox parent) || !live.contains(parent)) {
+      throw new SandboxException("the zygote is not a live sandbox of this backend");
+    }
+    Path dir = root.newSandboxDir();
+    ForkedSandbox fork;
+    try {
+      fork = new ForkedSandbox(this, parent, controlSocket, dir, limits);
+    } catch (RuntimeException e) {
+      Os.deleteTreeQuietly(dir);
+      throw e;
+    }
+    liveForks.add(fork);
+    return fork;
+  }
+
+  @Override
+  public boolean forks() {
+    return !useSocat; // the child's Runtime API is opened in its own network namespace by the JVM
+  }
+
+  void forgetFork(ForkedSandbox fork) {
+    liveForks.remove(fork);
+  }
+
   void forget(CrunSandbox sandbox) {
     live.remove(sandbox);
   }
@@ -202,6 +230,7 @@ final class CrunBackend implements SandboxBackend {
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) return;
+    for (ForkedSandbox f : List.copyOf(liveForks)) f.close();
     for (CrunSandbox s : List.copyOf(live)) s.close();
     CgroupV1.removeParents(cgroupMounts, root.cgroupBase());
     root.release();

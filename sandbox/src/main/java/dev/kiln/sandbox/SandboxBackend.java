@@ -1,5 +1,7 @@
 package dev.kiln.sandbox;
 
+import java.nio.file.Path;
+
 /**
  * Makes sandboxes. Implementations: {@code crun} (Linux namespaces and cgroup v1 through the OCI runtime
  * crun; needs root) and {@code process} (plain child processes with rlimits; no isolation). {@link
@@ -21,6 +23,22 @@ public interface SandboxBackend extends AutoCloseable {
    * @throws SandboxException when the sandbox cannot be made
    */
   Sandbox prepare(SandboxLimits limits);
+
+  /**
+   * An environment to be forked from a zygote: a runtime launched in {@code zygote} (a sandbox of this backend)
+   * that listens for fork requests on {@code controlSocket} (a host path, under the zygote's {@link
+   * Sandbox#outputDir()}). The environment gets limits of its own; {@link Sandbox#launch} forks it.
+   *
+   * @throws SandboxException when this backend cannot fork (see {@link #forks()})
+   */
+  default Sandbox prepareFork(Sandbox zygote, Path controlSocket, SandboxLimits limits) {
+    throw new SandboxException(name() + " sandboxes cannot host forked environments");
+  }
+
+  /** Whether {@link #prepareFork} works: the forks need cgroups and namespaces to be environments of their own. */
+  default boolean forks() {
+    return false;
+  }
 
   /** Closes every sandbox this backend made and releases its root. */
   @Override

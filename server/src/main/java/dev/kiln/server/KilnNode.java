@@ -112,6 +112,7 @@ public final class KilnNode implements AutoCloseable {
           WarmingPolicy.named(config.warming(), config.keepAlive()),
           version -> admission.admitSpareNewEnvironment(version.account(), version.functionName()));
       resources.add(worker);
+      worker.enableSnapshots(data.resolve("snapshots"));
       var invoker = new Invoker(worker, admission);
       phases.done("worker");
 

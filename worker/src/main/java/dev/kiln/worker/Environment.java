@@ -81,8 +81,9 @@ final class Environment implements RuntimeApiHandler {
    *     pipe looks drained
    */
   Environment(FunctionKey key, FunctionVersion version, Sandbox sandbox, WorkerStats stats, InvocationLogSink logs,
-      Runnable onRetired, String outputMark) {
+      Runnable onRetired, String outputMark, boolean restored) {
     this.outputMark = outputMark;
+    this.restored = restored;
     this.onRetired = onRetired;
     this.logs = logs;
     this.key = key;
@@ -91,6 +92,9 @@ final class Environment implements RuntimeApiHandler {
     this.stats = stats;
     stats.transition(null, EnvironmentState.CREATED);
   }
+
+  /** Started from a start-up snapshot: its REPORT line says Restore Duration, as Lambda's SnapStart does. */
+  private final boolean restored;
 
   EnvironmentState state() {
     return state.get();
@@ -532,7 +536,7 @@ final class Environment implements RuntimeApiHandler {
         + "Memory Size: %d MB\tMax Memory Used: %d MB\t", id, durationMs, (long) Math.ceil(Math.max(durationMs, 1)),
         version.memorySize(), maxMemoryMb));
     if (init != null) {
-      report.append(String.format("Init Duration: %.2f ms\t", init));
+      report.append(String.format(restored ? "Restore Duration: %.2f ms\t" : "Init Duration: %.2f ms\t", init));
     }
     lines.add(report.toString());
     return lines;

@@ -15,6 +15,7 @@ import dev.kiln.warming.WarmingPolicy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -57,6 +58,8 @@ public final class Worker implements AutoCloseable {
   /** The origin of the policy's clock: histories want small positive milliseconds. */
   private final long epochNanos = System.nanoTime();
   private volatile boolean closed;
+  /** Start-up snapshots; off until {@link #enableSnapshots}. */
+  private volatile StartSnapshots snapshots;
 
   /** A worker with the fixed keep-alive of {@code settings} that never pre-warms on its own. */
   public Worker(WorkerSettings settings, SandboxBackend backend, RuntimeCatalog runtimes, CodeCache codeCache,
@@ -87,6 +90,30 @@ public final class Worker implements AutoCloseable {
     return stats;
   }
 
+  /**
+   * Turns start-up snapshots on (see {@link StartSnapshots}): snapshot files are kept under {@code root}, which
+   * should be on the same file system as the sandboxes so they can be hard-linked into them.
+   */
+  public void enableSnapshots(Path root) {
+    snapshots = new StartSnapshots(root, backend, runtimes, settings.region(), v -> codeCache.directory(v.code()));
+  }
+
+  /**
+   * Waits (at most {@code limit}) until the version's configuration has its start-up snapshot, and tells whether
+   * it has one; for tests and benchmarks, which want to measure restores rather than the first boot.
+   */
+  public boolean awaitSnapshot(FunctionVersion version, java.time.Duration limit) throws InterruptedException {
+    var command = runtimes.command(version.runtime(), version.handler()).orElse(null);
+    var s = snapshots;
+    return command != null && s != null && s.awaitSnapshot(version, command, limit);
+  }
+
+  /** Zygotes (Python start-up snapshots) running now. */
+  public int zygotes() {
+    var s = snapshots;
+    return s == null ? 0 : s.zygoteCount();
+  }
+
   /** Whether Kiln can run this runtime at all. */
   public boolean supports(String runtime) {
     return runtimes.supported().contains(runtime);
@@ -100,6 +127,10 @@ public final class Worker implements AutoCloseable {
    */
   public void prepare(FunctionVersion version) throws InterruptedException {
     codeCache.directory(version.code());
+    var s = snapshots;
+    if (s != null && supports(version.runtime())) {
+      runtimes.command(version.runtime(), version.handler()).ifPresent(command -> s.prepare(version, command));
+    }
     var key = FunctionKey.of(version);
     latestKeys.put(versionId(key), key);
     inheritWarming(key);
@@ -139,6 +170,9 @@ public final class Worker implements AutoCloseable {
    */
   public void retireFunction(String account, String function) {
     deletedAt.put(account + ":" + function, System.nanoTime());
+    if (snapshots != null) {
+      snapshots.retire(account, function, null);
+    }
     deprovisionAll(account + ":" + function + ":");
     for (var entry : idle.entrySet()) {
       var key = entry.getKey();
@@ -160,6 +194,9 @@ public final class Worker implements AutoCloseable {
 
   /** Retires idle environments of configurations older than the version's current one. */
   public void retireSuperseded(FunctionVersion version) {
+    if (snapshots != null) {
+      snapshots.retire(version.account(), version.functionName(), version);
+    }
     var key = FunctionKey.of(version);
     latestKeys.put(versionId(key), key);
     for (var entry : idle.entrySet()) {
@@ -706,27 +743,39 @@ public final class Worker implements AutoCloseable {
         throw new EntrypointMissing(entrypoint);
       }
     }
+    var plan = snapshots == null ? new StartSnapshots.Plan.Boot(command, Map.of(), null)
+        : snapshots.plan(version, command);
     reserveMemory(version, evictForRoom);
     Sandbox sandbox;
     try {
-      sandbox = sandboxes.take(new SandboxLimits(version.memorySize(), version.ephemeralStorageSize(), MAX_PIDS,
-          false));
+      sandbox = plan instanceof StartSnapshots.Plan.Fork fork ? snapshots.forkSandbox(fork, version, MAX_PIDS)
+          : sandboxes.take(new SandboxLimits(version.memorySize(), version.ephemeralStorageSize(), MAX_PIDS, false));
     } catch (RuntimeException e) {
       committedMb.addAndGet(-version.memorySize());
       throw e;
+    }
+    if (plan instanceof StartSnapshots.Plan.Boot boot) {
+      command = boot.command();
+    }
+    boolean restored = plan instanceof StartSnapshots.Plan.Fork
+        || (plan instanceof StartSnapshots.Plan.Boot boot && boot.snapshotKind() != null);
+    if (restored) {
+      initializationType = "snap-start";
+      stats.restores.increment();
     }
     int memory = version.memorySize();
     // Random per environment, so that no function output can end another invocation's log by accident.
     String outputMark = command.marksEndOfOutput() ? "KILN-END-OF-OUTPUT-" + java.util.UUID.randomUUID() : null;
     var environment = new Environment(key, version, sandbox, stats, logs, () -> committedMb.addAndGet(-memory),
-        outputMark);
+        outputMark, restored);
     var variables = LambdaVariables.forVersion(version, settings.region(), sandbox.runtimeApiAddress(),
         LambdaVariables.logStreamName(version.version()), initializationType, command.extraEnvironment());
     if (outputMark != null) {
       variables.put(RuntimeCommand.OUTPUT_MARK_VARIABLE, outputMark);
     }
     try {
-      environment.start(new Launch(command.command(), variables, codeDir, version.memorySize()));
+      var runFiles = plan instanceof StartSnapshots.Plan.Boot boot ? boot.runFiles() : Map.<String, Path>of();
+      environment.start(new Launch(command.command(), variables, codeDir, version.memorySize(), runFiles, false));
     } catch (IOException | RuntimeException e) {
       environment.retire();
       throw new IllegalStateException("could not start an environment for " + version.functionName(), e);
@@ -979,6 +1028,9 @@ public final class Worker implements AutoCloseable {
         }
       }
       prewarmDue();
+      if (snapshots != null) {
+        snapshots.retireIdle(settings.keepAlive());
+      }
       long now = System.nanoTime();
       for (var pool : idle.values()) {
         pool.pruneEmptyLanes();
@@ -1009,6 +1061,9 @@ public final class Worker implements AutoCloseable {
       }
     }
     sandboxes.close();
+    if (snapshots != null) {
+      snapshots.close();
+    }
     backend.close();
     log.debug("worker closed");
   }

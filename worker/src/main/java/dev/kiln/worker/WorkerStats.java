@@ -10,6 +10,8 @@ public final class WorkerStats {
   private final Map<EnvironmentState, AtomicLong> current = new EnumMap<>(EnvironmentState.class);
   private final Map<EnvironmentState, LongAdder> entered = new EnumMap<>(EnvironmentState.class);
   final LongAdder coldStarts = new LongAdder();
+  /** Cold starts that began from a start-up snapshot (a zygote fork or a snapshot file). */
+  final LongAdder restores = new LongAdder();
   final LongAdder warmStarts = new LongAdder();
   final LongAdder evictions = new LongAdder();
   final LongAdder resets = new LongAdder();
@@ -39,6 +41,10 @@ public final class WorkerStats {
   /** How many times any environment entered {@code state}. */
   public long entered(EnvironmentState state) {
     return entered.get(state).sum();
+  }
+
+  public long restores() {
+    return restores.sum();
   }
 
   public long coldStarts() {

@@ -197,7 +197,7 @@ class WorkerModesTest {
   /** An environment with no sandbox, only for pool bookkeeping. */
   private static Environment bare() {
     var key = new FunctionKey("000000000000", "f", "1", "x");
-    return new Environment(key, null, null, new WorkerStats(), (v, r, l) -> {}, () -> {}, null);
+    return new Environment(key, null, null, new WorkerStats(), (v, r, l) -> {}, () -> {}, null, false);
   }
 
   private void awaitIdle(int count) {

@@ -439,7 +439,192 @@ def _invoke(api, handler, headers, body):
                  {"Content-Type": "application/json", _ERROR_TYPE_HEADER: error["errorType"]})
 
 
+# ---------------------------------------------------------------- snapshot hooks and the fork server ("zygote")
+#
+# With _KILN_ZYGOTE_SOCKET set, the bootstrap imports the handler (the function's init runs once, here), runs the
+# functions registered with snapshot_restore_py.register_before_snapshot, then serves forks: every connection to
+# the socket asks for one new execution environment. The child gets namespaces of its own (user, mount, network,
+# IPC, UTS: a private /tmp, only loopback, no view of its siblings' sockets), drops every capability, waits until
+# Kiln has moved it into the environment's cgroup and opened its Runtime API, takes the environment variables
+# Kiln sent, runs the after-restore hooks and serves invocations like a normally started runtime. Its output goes
+# to the connection; when it ends, the zygote writes its exit status there.
+
+_before_snapshot = []
+_after_restore = []
+
+
+def _install_snapshot_module():
+    # The names of Lambda SnapStart's snapshot_restore_py, so functions written for it run unchanged.
+    import types
+    module = types.ModuleType("snapshot_restore_py")
+
+    def register_before_snapshot(func, *args, **kwargs):
+        _before_snapshot.append((func, args, kwargs))
+        return func
+
+    def register_after_restore(func, *args, **kwargs):
+        _after_restore.append((func, args, kwargs))
+        return func
+
+    module.register_before_snapshot = register_before_snapshot
+    module.register_after_restore = register_after_restore
+    module.get_before_snapshot = lambda: list(_before_snapshot)
+    module.get_after_restore = lambda: list(_after_restore)
+    sys.modules["snapshot_restore_py"] = module
+
+
+def _run_hooks(hooks):
+    for func, args, kwargs in hooks:
+        func(*args, **kwargs)
+
+
+_CLONE_NEWNS, _CLONE_NEWUTS, _CLONE_NEWIPC, _CLONE_NEWUSER, _CLONE_NEWNET = (
+    0x00020000, 0x04000000, 0x08000000, 0x10000000, 0x40000000)
+_MS_NOSUID, _MS_NODEV, _MS_REC, _MS_PRIVATE = 2, 4, 0x4000, 0x40000
+
+
+def _isolate_child(tmp_mb):
+    import ctypes
+    import fcntl
+    import struct
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def check(result, what):
+        if result != 0:
+            raise OSError(ctypes.get_errno(), what + ": " + os.strerror(ctypes.get_errno()))
+
+    uid, gid = os.getuid(), os.getgid()
+    check(libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWNET | _CLONE_NEWIPC | _CLONE_NEWUTS), "unshare")
+    with open("/proc/self/setgroups", "w") as f:
+        f.write("deny")
+    with open("/proc/self/uid_map", "w") as f:
+        f.write("%d %d 1" % (uid, uid))
+    with open("/proc/self/gid_map", "w") as f:
+        f.write("%d %d 1" % (gid, gid))
+    check(libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None), "mount --make-rprivate /")
+    options = ("mode=1777,size=%dm" % tmp_mb).encode()
+    check(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", _MS_NOSUID | _MS_NODEV, options), "mount /tmp")
+    check(libc.sethostname(b"kiln", 4), "sethostname")
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        flags = struct.unpack("16sH", fcntl.ioctl(probe, 0x8913, struct.pack("16sH22x", b"lo", 0))[:18])[1]
+        fcntl.ioctl(probe, 0x8914, struct.pack("16sH22x", b"lo", flags | 1))  # SIOCSIFFLAGS: IFF_UP
+    finally:
+        probe.close()
+    # Drop every capability the new user namespace gave us (bounding set, then the process's own sets).
+    for cap in range(64):
+        if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            break
+    header = struct.pack("II", 0x20080522, 0)
+    check(libc.capset(header, bytes(24)), "capset")
+    libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: siblings cannot read our /proc files
+
+
+def _read_line(conn):
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = conn.recv(1)
+        if not chunk:
+            raise _ConnectionClosed()
+        data += chunk
+    return data[:-1].decode("utf-8")
+
+
+def _become_environment(conn, request):
+    global _OUTPUT_MARK
+    _isolate_child(int(request.get("tmpMb", 512)))
+    conn.sendall(("forked %d\n" % os.getpid()).encode())
+    if _read_line(conn) != "go":
+        os._exit(3)
+    os.dup2(conn.fileno(), 1)
+    os.dup2(conn.fileno(), 2)
+    conn.close()
+    os.environ.clear()
+    os.environ.update(request["env"])
+    _OUTPUT_MARK = os.environ.get("_KILN_OUTPUT_MARK", "").encode("utf-8")
+    _run_hooks(_after_restore)
+    _serve(_RuntimeApi(os.environ.get("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")), _zygote_handler)
+
+
+_zygote_handler = None
+
+
+def _serve_forks(path, handler):
+    import selectors
+    global _zygote_handler
+    _zygote_handler = handler
+    _run_hooks(_before_snapshot)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(64)
+    listener.setblocking(False)
+    children = {}  # pid -> (connection, exit mark)
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    sys.stdout.write("KILN-ZYGOTE-READY\n")
+    sys.stdout.flush()
+    while True:
+        selector.select(0.1)
+        try:
+            conn, _ = listener.accept()
+        except BlockingIOError:
+            conn = None
+        if conn is not None:
+            conn.setblocking(True)
+            try:
+                request = json.loads(_read_line(conn))
+            except (ValueError, _ConnectionClosed, OSError):
+                conn.close()
+                conn = None
+        if conn is not None:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    selector.close()
+                    listener.close()
+                    for other, _ in children.values():
+                        other.close()
+                    _become_environment(conn, request)
+                except BaseException as e:  # the environment never started: tell Kiln why
+                    try:
+                        conn.sendall(("failed %r\n" % (e,)).encode())
+                    except Exception:
+                        pass
+                finally:
+                    os._exit(4)
+            children[pid] = (conn, request.get("exitMark", ""))
+        while children:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+            conn, mark = children.pop(pid, (None, ""))
+            if conn is not None:
+                try:
+                    code = os.waitstatus_to_exitcode(status)
+                    conn.sendall(("\n%s %d\n" % (mark, code if code >= 0 else 128 - code)).encode())
+                except OSError:
+                    pass
+                conn.close()
+
+
+def _serve(api, handler):
+    while True:
+        try:
+            headers, body = api.next()
+        except (OSError, _ConnectionClosed) as e:
+            sys.stderr.write("kiln runtime: could not get the next invocation: %r\n" % (e,))
+            sys.exit(2)
+        _invoke(api, handler, headers, body)
+
+
 def main():
+    _install_snapshot_module()
+    zygote_socket = os.environ.pop("_KILN_ZYGOTE_SOCKET", None)
     api = _RuntimeApi(os.environ.get("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"))
     task_root = os.environ.get("LAMBDA_TASK_ROOT", "/var/task")
     _set_up_path(task_root)
@@ -455,18 +640,18 @@ def main():
         error = _error(fault.message, fault.error_type, fault.trace)
     except Exception as e:
         error = _exception_error(e)
+    if error is not None and zygote_socket:
+        _log_error(error)
+        sys.stdout.write("kiln zygote: the function's init failed, environments start normally\n")
+        sys.exit(1)
+    if zygote_socket:
+        _serve_forks(zygote_socket, handler)
     if error is not None:
         _log_error(error)
         api.post("/2018-06-01/runtime/init/error", _to_json(error).encode("utf-8"),
                  {"Content-Type": "application/json", _ERROR_TYPE_HEADER: error["errorType"]})
         sys.exit(1)
-    while True:
-        try:
-            headers, body = api.next()
-        except (OSError, _ConnectionClosed) as e:
-            sys.stderr.write("kiln runtime: could not get the next invocation: %r\n" % (e,))
-            sys.exit(2)
-        _invoke(api, handler, headers, body)
+    _serve(api, handler)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,297 @@
+package dev.kiln.sandbox;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An execution environment forked from a zygote: a runtime that already initialized the function in another
+ * crun sandbox (the function's, see {@link SandboxBackend#prepareFork}) and forks on request.
+ *
+ * <p>{@link #launch} asks the zygote for a child over its control socket. The child unshares user, mount,
+ * network, IPC and UTS namespaces (private {@code /tmp}, loopback only, no capabilities) and reports its pid;
+ * Kiln then moves it into this environment's own cgroup (memory, pids, CPU, freezer: the same limits as a
+ * booted sandbox), opens the Runtime API on {@code 127.0.0.1:9001} inside its network namespace, and lets it go.
+ * The child's stdout and stderr are the control connection; the zygote writes its exit status there at the end.
+ * What it does not get, compared with a booted sandbox: a PID namespace of its own (it sees the pids of the
+ * function's other environments, but not their files, memory or environment).
+ */
+final class ForkedSandbox implements Sandbox {
+  private static final Logger log = LoggerFactory.getLogger(ForkedSandbox.class);
+  private static final Duration FORK_TIMEOUT = Duration.ofSeconds(10);
+
+  private final CrunBackend backend;
+  private final CrunSandbox zygote;
+  private final Path controlSocket;
+  private final SandboxLimits limits;
+  private final Path dir;
+  private final String id;
+  private final CgroupV1 cgroup;
+  private final CompletableFuture<Exit> exited = new CompletableFuture<>();
+  private final AtomicBoolean launched = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final String exitMark = "KILN-EXIT-" + UUID.randomUUID();
+  private volatile SocketChannel channel;
+  private volatile RuntimeApiRelay relay;
+  private volatile long lastPeak;
+  private volatile long lastCpu = -1;
+
+  ForkedSandbox(CrunBackend backend, CrunSandbox zygote, Path controlSocket, Path dir, SandboxLimits limits) {
+    this.backend = backend;
+    this.zygote = zygote;
+    this.controlSocket = controlSocket;
+    this.limits = limits;
+    this.dir = dir;
+    this.id = dir.getFileName().toString();
+    try {
+      Files.createDirectory(dir.resolve("run"));
+      Files.createDirectory(dir.resolve("output"));
+      this.cgroup = CgroupV1.create(backend.cgroupMounts, backend.root.cgroupBase() + "/" + id);
+      cgroup.applyInitial(limits);
+    } catch (IOException e) {
+      throw new SandboxException("cannot set up forked sandbox " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public SandboxLimits limits() {
+    return limits;
+  }
+
+  @Override
+  public Path runtimeApiSocket() {
+    return dir.resolve("run").resolve("runtime.sock");
+  }
+
+  @Override
+  public String runtimeApiAddress() {
+    return "127.0.0.1:" + CrunSandbox.RUNTIME_API_PORT;
+  }
+
+  @Override
+  public Path outputDir() {
+    return dir.resolve("output");
+  }
+
+  /**
+   * Forks the zygote's child with exactly {@code launch.environment()}; the command and code of the launch are the
+   * zygote's already (they are what it was started with), run files do not apply.
+   */
+  @Override
+  public void launch(Launch launch, Consumer<String> outputLine) {
+    if (closed.get()) throw new SandboxException("sandbox " + id + " is closed");
+    if (!launched.compareAndSet(false, true)) throw new IllegalStateException("sandbox " + id + " was already launched");
+    try {
+      cgroup.setMemory(launch.memoryMb());
+      cgroup.resetPeakMemory();
+      var c = SocketChannel.open(StandardProtocolFamily.UNIX);
+      channel = c;
+      c.connect(UnixDomainSocketAddress.of(controlSocket));
+      var env = new StringBuilder();
+      launch.environment().forEach((k, v) -> env.append(env.isEmpty() ? "" : ",").append(Json.str(k)).append(':')
+          .append(Json.str(v)));
+      write(c, "{\"env\":{" + env + "},\"tmpMb\":" + limits.ephemeralStorageMb() + ",\"exitMark\":"
+          + Json.str(exitMark) + "}\n");
+      var reader = new BufferedReader(new InputStreamReader(Channels.newInputStream(c), StandardCharsets.UTF_8));
+      String answer = withTimeout(reader);
+      if (answer == null || !answer.startsWith("forked ")) {
+        throw new SandboxException("the zygote could not fork an environment: " + answer);
+      }
+      long pid = hostPid(Long.parseLong(answer.substring("forked ".length()).trim()));
+      cgroup.addProcess(pid);
+      var address = new InetSocketAddress(InetAddress.getLoopbackAddress(), CrunSandbox.RUNTIME_API_PORT);
+      relay = new RuntimeApiRelay(NetNs.listen(pid, address), runtimeApiSocket(), id);
+      write(c, "go\n");
+      Thread.ofVirtual().name("forked-out-" + id).start(() -> pump(reader, outputLine));
+    } catch (IOException | RuntimeException e) {
+      close();
+      throw e instanceof SandboxException se ? se
+          : new SandboxException("cannot fork an environment in sandbox " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Reads the zygote's first answer, giving up (by closing the channel) after {@link #FORK_TIMEOUT}. */
+  private String withTimeout(BufferedReader reader) throws IOException {
+    var watchdog = Thread.ofVirtual().start(() -> {
+      try {
+        Thread.sleep(FORK_TIMEOUT);
+        closeChannel();
+      } catch (InterruptedException done) {
+        // answered in time
+      }
+    });
+    try {
+      return reader.readLine();
+    } finally {
+      watchdog.interrupt();
+    }
+  }
+
+  /** The child's pid as the host sees it: the zygote names it in its own PID namespace. */
+  private long hostPid(long pidInZygote) throws IOException {
+    for (long pid : zygote.processIds()) {
+      try {
+        for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+          if (line.startsWith("NSpid:")) {
+            String[] ids = line.substring("NSpid:".length()).trim().split("\\s+");
+            if (Long.parseLong(ids[ids.length - 1]) == pidInZygote) return pid;
+          }
+        }
+      } catch (IOException | NumberFormatException gone) {
+        // exited meanwhile
+      }
+    }
+    throw new IOException("the forked process " + pidInZygote + " is not in the zygote's sandbox");
+  }
+
+  private void pump(BufferedReader reader, Consumer<String> outputLine) {
+    int code = 137;
+    try {
+      String line;
+      boolean pendingBlank = false;
+      while ((line = reader.readLine()) != null) {
+        if (line.startsWith(exitMark + " ")) {
+          code = Integer.parseInt(line.substring(exitMark.length() + 1).trim());
+          break;
+        }
+        // the zygote starts its status line with a newline, in case the child's last line had none
+        if (pendingBlank) outputLine.accept("");
+        pendingBlank = line.isEmpty();
+        if (!pendingBlank) outputLine.accept(line);
+      }
+    } catch (IOException | RuntimeException e) {
+      // closed: the environment is over
+    }
+    boolean oom = false;
+    try {
+      oom = cgroup.oomKills() > 0;
+    } catch (IOException ignored) {
+      // removed already
+    }
+    exited.complete(new Exit(oom ? 137 : code, oom));
+  }
+
+  private static void write(SocketChannel c, String text) throws IOException {
+    var buffer = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+    while (buffer.hasRemaining()) c.write(buffer);
+  }
+
+  private void closeChannel() {
+    var c = channel;
+    if (c != null) {
+      try {
+        c.close();
+      } catch (IOException ignored) {
+        // closing
+      }
+    }
+  }
+
+  @Override
+  public CompletableFuture<Exit> exited() {
+    return exited.copy();
+  }
+
+  @Override
+  public long peakMemoryBytes() {
+    if (!closed.get()) {
+      try {
+        lastPeak = cgroup.peakMemoryBytes();
+      } catch (IOException | RuntimeException ignored) {
+        // removed: keep the last value
+      }
+    }
+    return lastPeak;
+  }
+
+  @Override
+  public long currentMemoryBytes() {
+    try {
+      return closed.get() ? -1 : cgroup.currentMemoryBytes();
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  @Override
+  public long cpuTimeNanos() {
+    if (!closed.get()) {
+      try {
+        lastCpu = cgroup.cpuNanos();
+      } catch (IOException | RuntimeException ignored) {
+        // removed: keep the last value
+      }
+    }
+    return lastCpu;
+  }
+
+  @Override
+  public void awaitOutputDelivered(long sinceNanos, Duration max) {
+    // Kiln's bootstraps end each invocation's output with a mark, which the worker waits for instead.
+  }
+
+  @Override
+  public void freeze() {
+    if (closed.get()) throw new SandboxException("sandbox " + id + " is closed");
+    try {
+      cgroup.freeze();
+    } catch (IOException e) {
+      throw new SandboxException("cannot freeze sandbox " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void thaw() {
+    if (closed.get()) throw new SandboxException("sandbox " + id + " is closed");
+    try {
+      cgroup.thaw();
+    } catch (IOException e) {
+      throw new SandboxException("cannot thaw sandbox " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) return;
+    try {
+      try {
+        lastPeak = cgroup.peakMemoryBytes();
+        lastCpu = cgroup.cpuNanos();
+      } catch (IOException | RuntimeException ignored) {
+        // best effort
+      }
+      cgroup.killAll();
+      if (relay != null) relay.close();
+      closeChannel();
+      cgroup.remove();
+      Os.deleteTreeQuietly(dir);
+    } catch (RuntimeException | Error e) {
+      log.warn("closing forked sandbox {} failed: {}", id, e.toString());
+    } finally {
+      exited.complete(new Exit(137, false));
+      backend.forgetFork(this);
+    }
+  }
+}

@@ -51,7 +51,7 @@ class EnvironmentModesTest extends InvokeTestBase {
               f.write(event.get('tenant', '-'))
           if event.get('sleep'):
               time.sleep(event['sleep'])
-          return {'count': count, 'seen': seen, 'envId': ENV_ID, 'status': 'ok' if seen is None else 'bad'}
+          return {'count': count, 'seen': seen, 'envId': '%s-%d' % (ENV_ID, os.getpid()), 'status': 'ok' if seen is None else 'bad'}
       """;
 
   private static final String ALWAYS_BAD =
@@ -63,13 +63,13 @@ class EnvironmentModesTest extends InvokeTestBase {
   /** Keeps 40 MiB more with every invocation, touched so that it is really charged. */
   private static final String GROWING =
       """
-      import uuid
+      import os, uuid
       ENV_ID = str(uuid.uuid4())
       kept = []
 
       def handler(event, context):
           kept.append(b'\\x01' * (40 * 1024 * 1024))
-          return {'count': len(kept), 'envId': ENV_ID}
+          return {'count': len(kept), 'envId': '%s-%d' % (ENV_ID, os.getpid())}
       """;
 
   private static final String NOOP =
@@ -297,22 +297,7 @@ class EnvironmentModesTest extends InvokeTestBase {
   }
 
   private List<Invocation> concurrently(String name, String payload, int count, String tenant) throws Exception {
-    try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
-      List<Future<Invocation>> futures = new ArrayList<>();
-      for (int i = 0; i < count; i++) {
-        futures.add(pool.submit(() -> tenant == null ? invoke(name, payload) : invokeAs(name, payload, tenant)));
-      }
-      List<Invocation> results = new ArrayList<>();
-      for (Future<Invocation> future : futures) {
-        results.add(future.get(60, TimeUnit.SECONDS));
-      }
-      return results;
-    }
+    return concurrently(count, () -> tenant == null ? invoke(name, payload) : invokeAs(name, payload, tenant));
   }
 
-  private JsonNode workerStats() {
-    SignedHttp.Response r = http.send("GET", "/kiln/v1/stats", (byte[]) null);
-    assertThat(r.status()).as("GET /kiln/v1/stats: %s", r).isEqualTo(200);
-    return r.json().path("worker");
-  }
 }

@@ -56,7 +56,7 @@ class WarmHintTest extends InvokeTestBase {
     assertThat(warm.stdout()).contains(name + ":$LATEST: 3 of 3 environments ready (0 already warm, 3 started)");
     assertThat(workerStats().path("coldStarts").asLong()).as("a hint is no cold start").isEqualTo(coldBefore);
 
-    List<Invocation> calls = concurrently(name, 3);
+    List<Invocation> calls = concurrently(3, () -> invoke(name, "{}"));
     for (Invocation call : calls) {
       call.ok();
       assertThat(call.hasInitDuration()).as("REPORT of a hinted environment: %s", call.log()).isFalse();
@@ -139,30 +139,10 @@ class WarmHintTest extends InvokeTestBase {
     assertThat(out).contains("--warming must be 'fixed' or 'histogram', not 'lru'.");
   }
 
-  private JsonNode workerStats() {
-    SignedHttp.Response r = http.send("GET", "/kiln/v1/stats", (byte[]) null);
-    assertThat(r.status()).as("GET /kiln/v1/stats: %s", r).isEqualTo(200);
-    return r.json().path("worker");
-  }
-
   private JsonNode warming(String name) {
     SignedHttp.Response r = http.send("GET", "/kiln/v1/functions/" + name + "/warming", (byte[]) null);
     assertThat(r.status()).as("GET warming: %s", r).isEqualTo(200);
     return r.json();
-  }
-
-  private List<Invocation> concurrently(String name, int count) throws Exception {
-    try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
-      List<Future<Invocation>> futures = new ArrayList<>();
-      for (int i = 0; i < count; i++) {
-        futures.add(pool.submit(() -> invoke(name, "{}")));
-      }
-      List<Invocation> results = new ArrayList<>();
-      for (Future<Invocation> future : futures) {
-        results.add(future.get(60, TimeUnit.SECONDS));
-      }
-      return results;
-    }
   }
 
   private record CliRun(int exitCode, String stdout, String stderr) {}

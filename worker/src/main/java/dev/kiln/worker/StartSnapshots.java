@@ -55,7 +55,7 @@ final class StartSnapshots implements AutoCloseable {
   private static final String ZYGOTE_READY = "KILN-ZYGOTE-READY";
   private static final Duration TRAINING_LIMIT = Duration.ofMinutes(2);
   private static final Duration ZYGOTE_START_LIMIT = Duration.ofSeconds(30);
-  /** Training runs and zygotes get at least this much memory, whatever the function's size. */
+  /** Training runs get at least this much memory, whatever the function's size. */
   private static final int MIN_BUILD_MEMORY_MB = 512;
 
   /** How a new environment of a configuration starts. */
@@ -217,7 +217,9 @@ final class StartSnapshots implements AutoCloseable {
   }
 
   private Zygote startZygote(String key, FunctionVersion version, RuntimeCommand plain) {
-    int memory = Math.max(MIN_BUILD_MEMORY_MB, version.memorySize());
+    // The function's own size: its forks see the zygote's cgroup files at /sys/fs/cgroup (a runtime sizing
+    // itself from memory.limit_in_bytes must read the function's memory size there).
+    int memory = version.memorySize();
     var variables = LambdaVariables.forVersion(version, region, "127.0.0.1:9001",
         LambdaVariables.logStreamName(version.version()), "snap-start", plain.extraEnvironment());
     variables.put(ZYGOTE_SOCKET_VARIABLE, Launch.OUTPUT_DIR + "/zygote.sock");

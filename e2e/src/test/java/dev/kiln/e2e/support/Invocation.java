@@ -21,7 +21,7 @@ public record Invocation(int status, String functionError, String executedVersio
   private static final Pattern REPORT =
       Pattern.compile(
           "REPORT RequestId: ([0-9a-f-]{36})\\tDuration: \\d+\\.\\d{2} ms\\tBilled Duration: \\d+ ms\\t"
-              + "Memory Size: (\\d+) MB\\tMax Memory Used: \\d+ MB\\t(Init Duration: \\d+\\.\\d{2} ms\\t)?");
+              + "Memory Size: (\\d+) MB\\tMax Memory Used: \\d+ MB\\t((?:Init|Restore) Duration: \\d+\\.\\d{2} ms\\t)?");
   private static final Pattern START = Pattern.compile("START RequestId: ([0-9a-f-]{36}) Version: (\\S+)");
 
   public static Invocation of(InvokeResponse r) {

@@ -53,6 +53,29 @@ public abstract class InvokeTestBase extends KilnTestBase {
     return name;
   }
 
+  /** The node's worker counters (cold and warm starts, restores, zygotes, ...) from {@code GET /kiln/v1/stats}. */
+  protected JsonNode workerStats() {
+    SignedHttp.Response r = http.send("GET", "/kiln/v1/stats", (byte[]) null);
+    assertThat(r.status()).as("GET /kiln/v1/stats: %s", r).isEqualTo(200);
+    return r.json().path("worker");
+  }
+
+  /** {@code count} invokes at once, each given by {@code call}; their results in order. */
+  protected static List<Invocation> concurrently(int count, java.util.concurrent.Callable<Invocation> call)
+      throws Exception {
+    try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+      List<java.util.concurrent.Future<Invocation>> futures = new java.util.ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        futures.add(pool.submit(call));
+      }
+      List<Invocation> results = new java.util.ArrayList<>();
+      for (var future : futures) {
+        results.add(future.get(60, java.util.concurrent.TimeUnit.SECONDS));
+      }
+      return results;
+    }
+  }
+
   /** A synchronous invoke through the SDK with the log tail. */
   protected Invocation invoke(String name, String payload) {
     return invoke(name, payload, b -> {});

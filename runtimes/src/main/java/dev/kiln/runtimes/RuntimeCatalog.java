@@ -334,6 +334,7 @@ public final class RuntimeCatalog {
     if (runtimeId == null || !supported.contains(runtimeId)) {
       return Optional.empty();
     }
+    if (NODE_RUNTIMES.contains(runtimeId)) return Optional.of(NodeSnapshotRecipe.recipe());
     return Optional.empty();
   }
 

@@ -31,7 +31,9 @@ final class RuntimeProcess implements AutoCloseable {
   /** The environment variables Kiln's worker sets for every function (as Lambda does). */
   static Map<String, String> lambdaEnvironment(String handler, Path taskRoot, FakeRuntimeApi api) {
     Map<String, String> env = new LinkedHashMap<>();
-    env.put("AWS_LAMBDA_RUNTIME_API", api.address());
+    if (api != null) { // none while a snapshot is built
+      env.put("AWS_LAMBDA_RUNTIME_API", api.address());
+    }
     env.put("_HANDLER", handler);
     env.put("LAMBDA_TASK_ROOT", taskRoot.toString());
     env.put("AWS_LAMBDA_FUNCTION_NAME", "test-fn");
@@ -83,6 +85,10 @@ final class RuntimeProcess implements AutoCloseable {
     } catch (IOException e) {
       return "<" + e + ">";
     }
+  }
+
+  long pid() {
+    return process.pid();
   }
 
   boolean isAlive() {

@@ -91,7 +91,7 @@ class SandboxIsolationTest extends InvokeTestBase {
 
       def lambda_handler(event, context):
           action = event.get("action")
-          out = {"envId": ENV_ID}
+          out = {"envId": "%s-%d" % (ENV_ID, os.getpid())}
           if action == "identity":
               pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
               cmdlines = {}

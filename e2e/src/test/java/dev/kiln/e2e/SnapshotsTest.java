@@ -153,7 +153,42 @@ class SnapshotsTest extends InvokeTestBase {
       assertThat(r.path("code").asString()).as("no environment of the old code after the update").isEqualTo("b");
       assertThat(r.path("init").asString()).isNotEqualTo(oldInit);
     }
+    long settle = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+    while (workerStats().path("zygotes").asInt() > zygotesBefore + 1 && System.nanoTime() < settle) {
+      Thread.sleep(50);
+    }
     assertThat(workerStats().path("zygotes").asInt()).as("the old zygote is gone").isEqualTo(zygotesBefore + 1);
+  }
+
+  /** Node: a V8 startup snapshot of the initialized handler, made in the background after creation. */
+  @Test
+  void nodeEnvironmentsStartFromAStartupSnapshot() throws Exception {
+    String name = deploy("snap-node", "nodejs22.x", "index.handler", Functions.node("""
+        const crypto = require('node:crypto');
+        const initId = crypto.randomUUID();
+        const primes = [];
+        for (let n = 2; primes.length < 5000; n++) { if (primes.every(p => n % p)) primes.push(n); }
+        let count = 0;
+        exports.handler = async (event) => ({ initId, count: ++count, prime: primes[event.i || 0],
+          uuid: crypto.randomUUID(), stream: process.env.AWS_LAMBDA_LOG_STREAM_NAME });
+        """), b -> b.memorySize(256));
+    List<JsonNode> restored = new ArrayList<>();
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    for (int round = 1; restored.size() < 2 && System.nanoTime() < deadline; round++) {
+      for (Invocation call : concurrently(2 + round, () -> invoke(name, "{\"i\": 4999}"))) {
+        JsonNode r = call.ok();
+        assertThat(r.path("prime").asInt()).as("the 5000th prime, made at init").isEqualTo(48611);
+        if (call.log().contains("Restore Duration:") && r.path("count").asInt() == 1) {
+          restored.add(r);
+        }
+      }
+    }
+    assertThat(restored).as("environments restored from the snapshot").hasSizeGreaterThanOrEqualTo(2);
+    assertThat(restored.get(0).path("initId").asString()).as("init ran once, at training")
+        .isEqualTo(restored.get(1).path("initId").asString());
+    assertThat(restored.get(0).path("uuid").asString()).as("fresh randomness after restore")
+        .isNotEqualTo(restored.get(1).path("uuid").asString());
+    assertThat(restored.get(0).path("stream").asString()).isNotEqualTo(restored.get(1).path("stream").asString());
   }
 
   @Test

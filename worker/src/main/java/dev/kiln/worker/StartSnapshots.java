@@ -238,7 +238,7 @@ final class StartSnapshots implements AutoCloseable {
         }
       });
       if (ready.get(ZYGOTE_START_LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
-        log.info("zygote ready: function={} version={}", version.functionName(), version.version());
+        log.info("zygote ready: function={} version={} key={}", version.functionName(), version.version(), key);
         return new Zygote(key, version.account(), version.functionName(), version.version(), sandbox,
             sandbox.outputDir().resolve("zygote.sock"), new AtomicLong(System.nanoTime()));
       }
@@ -270,6 +270,7 @@ final class StartSnapshots implements AutoCloseable {
       var z = e.getValue().getNow(null);
       if (z != null && z.account().equals(account) && z.functionName().equals(functionName)
           && !z.key().equals(keepKey) && (keep == null || z.version().equals(keep.version()))) {
+        log.info("zygote retired: function={} version={}", z.functionName(), z.version());
         z.sandbox().close();
         return true;
       }

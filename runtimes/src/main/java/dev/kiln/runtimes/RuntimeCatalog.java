@@ -334,6 +334,9 @@ public final class RuntimeCatalog {
     if (runtimeId == null || !supported.contains(runtimeId)) {
       return Optional.empty();
     }
+    if (JAVA_RUNTIMES.contains(runtimeId)) {
+      return command(runtimeId, null).map(JavaAotRecipe::of);
+    }
     return Optional.empty();
   }
 

@@ -72,6 +72,7 @@ final class FakeRuntimeApi implements AutoCloseable {
   private final Map<String, Pending> inFlight = new ConcurrentHashMap<>();
   private final CompletableFuture<Posted> initError = new CompletableFuture<>();
   private final AtomicInteger nextCalls = new AtomicInteger();
+  private final CompletableFuture<Long> firstNext = new CompletableFuture<>();
   private final AtomicInteger connections = new AtomicInteger();
   private final Map<Object, Boolean> seenConnections = new ConcurrentHashMap<>();
 
@@ -110,6 +111,11 @@ final class FakeRuntimeApi implements AutoCloseable {
 
   CompletableFuture<Posted> initError() {
     return initError;
+  }
+
+  /** When the first {@code GET .../invocation/next} arrived ({@link System#nanoTime()}). */
+  long firstNextNanos() throws Exception {
+    return firstNext.get(30, TimeUnit.SECONDS);
   }
 
   int nextCalls() {
@@ -164,6 +170,7 @@ final class FakeRuntimeApi implements AutoCloseable {
   }
 
   private void next(HttpExchange exchange) throws IOException {
+    firstNext.complete(System.nanoTime());
     nextCalls.incrementAndGet();
     Queued queued;
     try {

@@ -50,6 +50,9 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--warming", defaultValue = "${env:KILN_WARMING:-fixed}", description = "Keep-alive policy: 'histogram' learns each function's idle times and pre-warms before expected invocations; 'fixed' keeps every idle environment for --keep-alive (default: ${DEFAULT-VALUE}).")
   String warming;
 
+  @Option(names = "--snapshots", defaultValue = "${env:KILN_SNAPSHOTS:-auto}", description = "Start-up snapshots: 'auto' starts new environments from a snapshot of the initialized function (Python zygote, Node.js V8 snapshot, Java AOT cache) where it allows one; 'off' boots every environment (default: ${DEFAULT-VALUE}).")
+  String snapshots;
+
   @Option(names = "--prewarm", defaultValue = "${env:KILN_PREWARM:-2}", description = "Empty sandboxes kept ready for cold starts (default: ${DEFAULT-VALUE}).")
   int prewarm;
 
@@ -75,6 +78,14 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--exit-when-ready", hidden = true, description = "Stop as soon as the node is ready (used to train the start-up cache).")
   boolean exitWhenReady;
 
+  private boolean snapshotsOn() {
+    return switch (snapshots) {
+      case "auto" -> true;
+      case "off" -> false;
+      default -> throw new IllegalArgumentException("--snapshots must be 'auto' or 'off', not '" + snapshots + "'");
+    };
+  }
+
   @Override
   public Integer call() throws Exception {
     SLF4JBridgeHandler.removeHandlersForRootLogger();
@@ -87,7 +98,7 @@ final class UpCommand implements Callable<Integer> {
     try {
       var config = new KilnConfig(host, port, dataDir.toAbsolutePath(), new Region(region), store, devCredentials,
           concurrency, keepAlive, prewarm, scalingBurst, scalingRate, benchBypassAdmission,
-          SqsEndpoints.parse(sqsEndpoint, sqsQueues), asyncRetryBase, warming);
+          SqsEndpoints.parse(sqsEndpoint, sqsQueues), asyncRetryBase, warming, snapshotsOn());
       node = KilnNode.start(config);
     } catch (IllegalArgumentException | IllegalStateException e) {
       System.err.println("kiln: " + e.getMessage());

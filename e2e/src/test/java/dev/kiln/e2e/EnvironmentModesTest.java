@@ -32,6 +32,11 @@ import tools.jackson.databind.JsonNode;
  * environments until the result matches a pattern.
  */
 class EnvironmentModesTest extends InvokeTestBase {
+  @Override
+  protected boolean snapshots() {
+    return true;
+  }
+
   /**
    * Shows any state an earlier invocation left: a module-level counter and a file in /tmp. Its
    * status is "ok" only in an environment no invocation has touched yet.

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.kiln.e2e.support.Functions;
 import dev.kiln.e2e.support.Invocation;
 import dev.kiln.e2e.support.InvokeTestBase;
+import dev.kiln.e2e.support.JavaFunctions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -23,6 +24,11 @@ import tools.jackson.databind.JsonNode;
  * run the SnapStart hooks; a code update retires the snapshot; {@code KILN_SNAPSHOT=off} boots every environment.
  */
 class SnapshotsTest extends InvokeTestBase {
+  @Override
+  protected boolean snapshots() {
+    return true;
+  }
+
 
   /** Init is slow and leaves a table; the hooks and the handler report what each environment saw. */
   private static String function(String codeVersion) {
@@ -169,7 +175,7 @@ class SnapshotsTest extends InvokeTestBase {
         const primes = [];
         for (let n = 2; primes.length < 5000; n++) { if (primes.every(p => n % p)) primes.push(n); }
         let count = 0;
-        exports.handler = async (event) => ({ initId, count: ++count, prime: primes[event.i || 0],
+        exports.handler = async (event) => (await new Promise((r) => setTimeout(r, 20)), { initId, count: ++count, prime: primes[event.i || 0],
           uuid: crypto.randomUUID(), stream: process.env.AWS_LAMBDA_LOG_STREAM_NAME });
         """), b -> b.memorySize(256));
     List<JsonNode> restored = new ArrayList<>();
@@ -189,6 +195,27 @@ class SnapshotsTest extends InvokeTestBase {
     assertThat(restored.get(0).path("uuid").asString()).as("fresh randomness after restore")
         .isNotEqualTo(restored.get(1).path("uuid").asString());
     assertThat(restored.get(0).path("stream").asString()).isNotEqualTo(restored.get(1).path("stream").asString());
+  }
+
+  /** Java: a JDK AOT cache of the function's classes; init still runs in every environment. */
+  @Test
+  void javaEnvironmentsStartWithTheFunctionsAotCache() throws Exception {
+    String name = deploy("snap-java", "java21", "echo.Handler::handleRequest",
+        JavaFunctions.zipWithLib(Functions.javaEchoClasses(21)), b -> b.memorySize(512));
+    Invocation restored = null;
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    for (int round = 1; restored == null && System.nanoTime() < deadline; round++) {
+      for (Invocation call : concurrently(1 + round, () -> invoke(name, "{\"k\": \"v\"}"))) {
+        assertThat(call.ok().path("event").path("k").asString()).isEqualTo("v");
+        if (call.log().contains("Restore Duration:")) {
+          restored = call;
+        }
+      }
+      Thread.sleep(200);
+    }
+    assertThat(restored).as("an environment started with the function's AOT cache").isNotNull();
+    assertThat(restored.ok().path("count").asInt()).isEqualTo(1);
+    assertThat(restored.log()).as("a class cache holds no state: init ran here").contains("init-line java");
   }
 
   @Test

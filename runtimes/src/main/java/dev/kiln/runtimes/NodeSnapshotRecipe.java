@@ -23,11 +23,28 @@ final class NodeSnapshotRecipe {
   static final String SCRIPT = RuntimeCatalog.SANDBOX_RUNTIME_DIR + "/node/snapshot.js";
   static final String BOOTSTRAP = RuntimeCatalog.SANDBOX_RUNTIME_DIR + "/node/bootstrap.js";
 
+  /**
+   * Node serializes once the event loop is empty; an init that keeps it busy (an interval, an open connection)
+   * is killed after {@code KILN_SNAPSHOT_SETTLE_MS} (10 s). The builder cannot watch that with a timer of its
+   * own: a timer cleared while serializing leaves no timer able to keep a restored process alive (Node 20).
+   */
+  private static final String SETTLE_WATCH = """
+      ms=${KILN_SNAPSHOT_SETTLE_MS:-10000}
+      timeout -s KILL "$((ms / 1000)).$(printf %03d $((ms % 1000)))" "$@"
+      code=$?
+      if [ "$code" = 137 ]; then
+        echo "kiln snapshot: not possible: the function's initialization left work pending after $ms ms"
+        exit 1
+      fi
+      exit "$code"
+      """;
+
   private NodeSnapshotRecipe() {}
 
   static SnapshotRecipe recipe() {
     return new SnapshotRecipe(KIND,
-        List.of(RuntimeCatalog.NODE, "--snapshot-blob", OUTPUT_PATH, "--build-snapshot", SCRIPT),
+        List.of("/bin/sh", "-c", SETTLE_WATCH, "kiln-snapshot",
+            RuntimeCatalog.NODE, "--snapshot-blob", OUTPUT_PATH, "--build-snapshot", SCRIPT),
         Map.of("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start"),
         FILE,
         NodeSnapshotRecipe::restore);

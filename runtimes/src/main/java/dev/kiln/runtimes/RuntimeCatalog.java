@@ -334,7 +334,12 @@ public final class RuntimeCatalog {
     if (runtimeId == null || !supported.contains(runtimeId)) {
       return Optional.empty();
     }
-    if (NODE_RUNTIMES.contains(runtimeId)) return Optional.of(NodeSnapshotRecipe.recipe());
+    if (NODE_RUNTIMES.contains(runtimeId)) {
+      return Optional.of(NodeSnapshotRecipe.recipe());
+    }
+    if (JAVA_RUNTIMES.contains(runtimeId)) {
+      return command(runtimeId, null).map(JavaAotRecipe::of);
+    }
     return Optional.empty();
   }
 

@@ -1,5 +1,6 @@
 package dev.kiln.runtimes;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
@@ -15,14 +16,36 @@ import java.util.function.UnaryOperator;
  * New environments then get the file read-only at {@code /run/kiln/<file>} and run {@code restore} applied to
  * the runtime's plain command.
  *
+ * <p>A snapshot may need more than one file ({@code companionFiles}, for example the jar of the function's
+ * classes that a JDK AOT cache was made from): the training run leaves them next to {@code file}, and they
+ * appear next to it at {@code /run/kiln}, all or none. Keep their modification times (hard link, or copy with
+ * the attributes): a JDK AOT cache checks the jars it was made from by size and modification time, and goes
+ * unused when they differ.
+ *
  * @param kind short name for logs and the bench ({@code node-startup-snapshot}, {@code java-aot-cache})
  * @param file the snapshot's file name, in {@code /run/kiln-output} during training and {@code /run/kiln} after
+ * @param companionFiles names of further files of the snapshot, which travel with {@code file}
  */
 public record SnapshotRecipe(String kind, List<String> trainingCommand, Map<String, String> trainingEnvironment,
-    String file, UnaryOperator<RuntimeCommand> restore) {
+    String file, List<String> companionFiles, UnaryOperator<RuntimeCommand> restore) {
 
   public SnapshotRecipe {
     trainingCommand = List.copyOf(trainingCommand);
     trainingEnvironment = Map.copyOf(trainingEnvironment);
+    companionFiles = List.copyOf(companionFiles);
+  }
+
+  /** A snapshot that is one file. */
+  public SnapshotRecipe(String kind, List<String> trainingCommand, Map<String, String> trainingEnvironment,
+      String file, UnaryOperator<RuntimeCommand> restore) {
+    this(kind, trainingCommand, trainingEnvironment, file, List.of(), restore);
+  }
+
+  /** Every file of the snapshot: {@code file}, then {@code companionFiles}. */
+  public List<String> files() {
+    List<String> all = new ArrayList<>();
+    all.add(file);
+    all.addAll(companionFiles);
+    return List.copyOf(all);
   }
 }

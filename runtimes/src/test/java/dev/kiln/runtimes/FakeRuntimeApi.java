@@ -118,6 +118,11 @@ final class FakeRuntimeApi implements AutoCloseable {
     return firstNext;
   }
 
+  /** As {@link #firstNext()}, waited for. */
+  long firstNextNanos() throws Exception {
+    return firstNext.get(30, TimeUnit.SECONDS);
+  }
+
   int nextCalls() {
     return nextCalls.get();
   }

@@ -20,11 +20,13 @@ import java.time.Duration;
  * @param asyncRetryBase wait before the first retry of a failed asynchronous invocation (Lambda: one
  *     minute; the second retry waits twice as long)
  * @param warming the keep-alive policy, {@code fixed} or {@code histogram} (see dev.kiln.warming.WarmingPolicy#named)
+ * @param snapshots whether new environments start from start-up snapshots where a function allows it
  */
 public record KilnConfig(
     String host, int port, Path dataDir, Region region, StoreConfig store, boolean devCredentials,
     int accountConcurrency, Duration keepAlive, int prewarmedSandboxes, int scalingBurst, double scalingRate,
-    boolean admissionBypassed, SqsEndpoints sqsEndpoints, Duration asyncRetryBase, String warming) {
+    boolean admissionBypassed, SqsEndpoints sqsEndpoints, Duration asyncRetryBase, String warming,
+    boolean snapshots) {
 
   public static final String DEFAULT_ACCOUNT = "000000000000";
 }

@@ -112,7 +112,9 @@ public final class KilnNode implements AutoCloseable {
           WarmingPolicy.named(config.warming(), config.keepAlive()),
           version -> admission.admitSpareNewEnvironment(version.account(), version.functionName()));
       resources.add(worker);
-      worker.enableSnapshots(data.resolve("snapshots"));
+      if (config.snapshots()) {
+        worker.enableSnapshots(data.resolve("snapshots"));
+      }
       var invoker = new Invoker(worker, admission);
       phases.done("worker");
 

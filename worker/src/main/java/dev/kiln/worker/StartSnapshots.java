@@ -134,9 +134,11 @@ final class StartSnapshots implements AutoCloseable {
       return boot;
     }
     String key = key(version, recipe.kind());
-    Path file = root.resolve(key).resolve(recipe.file());
-    if (Files.isRegularFile(file)) {
-      return new Plan.Boot(recipe.restore().apply(plain), Map.of(recipe.file(), file), recipe.kind());
+    Path dir = root.resolve(key);
+    if (Files.isRegularFile(dir.resolve(recipe.file()))) {
+      var files = new LinkedHashMap<String, Path>();
+      recipe.files().forEach(name -> files.put(name, dir.resolve(name)));
+      return new Plan.Boot(recipe.restore().apply(plain), files, recipe.kind());
     }
     if (!Files.exists(root.resolve(key + ".failed"))) {
       trainings.computeIfAbsent(key, k -> CompletableFuture.supplyAsync(
@@ -178,15 +180,19 @@ final class StartSnapshots implements AutoCloseable {
             if (!line.isBlank()) lastLine.set(line);
           });
       var exit = sandbox.exited().get(TRAINING_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
-      Path made = sandbox.outputDir().resolve(recipe.file());
-      if (exit.code() != 0 || !Files.isRegularFile(made)) {
+      boolean complete = recipe.files().stream().allMatch(name -> Files.isRegularFile(sandbox.outputDir().resolve(name)));
+      if (exit.code() != 0 || !complete) {
         return failed(key, version, recipe.kind() + " training ended with code " + exit.code() + ": " + lastLine.get());
       }
       Path temp = root.resolve(".tmp-" + key);
       Files.createDirectories(temp);
-      Files.copy(made, temp.resolve(recipe.file()), StandardCopyOption.REPLACE_EXISTING);
-      Files.setPosixFilePermissions(temp.resolve(recipe.file()),
-          java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+      for (String name : recipe.files()) {
+        // modification times kept: a JDK AOT cache checks its class path's jars by size and time
+        Files.copy(sandbox.outputDir().resolve(name), temp.resolve(name), StandardCopyOption.REPLACE_EXISTING,
+            StandardCopyOption.COPY_ATTRIBUTES);
+        Files.setPosixFilePermissions(temp.resolve(name),
+            java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+      }
       Files.move(temp, root.resolve(key), StandardCopyOption.ATOMIC_MOVE);
       log.info("snapshot made: function={} version={} kind={} bytes={} took_ms={}", version.functionName(),
           version.version(), recipe.kind(), Files.size(root.resolve(key).resolve(recipe.file())),
@@ -312,11 +318,12 @@ final class StartSnapshots implements AutoCloseable {
   }
 
   /**
-   * The configuration key: everything a snapshot depends on. Memory size and timeout are left out (the state
+   * The configuration key: the function and everything its snapshot depends on. Memory size and timeout are left out (the state
    * after init does not depend on them), the runtime's own files are in (a new Kiln build trains again).
    */
   private String key(FunctionVersion v, String kind) {
-    var text = new StringBuilder(String.join("\u0000", kind, v.code().sha256Hex(), v.runtime(),
+    // The function is part of the key: a snapshot holds what one function's init made, with its name and account.
+    var text = new StringBuilder(String.join("\u0000", kind, v.account(), v.functionName(), v.code().sha256Hex(), v.runtime(),
         String.valueOf(v.handler()), new TreeMap<>(v.environment()).toString(), v.architectures().toString()));
     String family = kind.equals("python") ? "python" : kind.startsWith("node") ? "node" : "java";
     try (var files = Files.list(runtimes.runtimeDir().resolve(family))) {

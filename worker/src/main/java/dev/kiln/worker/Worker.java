@@ -58,6 +58,8 @@ public final class Worker implements AutoCloseable {
   /** The origin of the policy's clock: histories want small positive milliseconds. */
   private final long epochNanos = System.nanoTime();
   private volatile boolean closed;
+  /** How long a zygote with no fork is kept at least. */
+  private static final java.time.Duration ZYGOTE_IDLE = java.time.Duration.ofMinutes(10);
   /** Start-up snapshots; off until {@link #enableSnapshots}. */
   private volatile StartSnapshots snapshots;
 
@@ -1029,7 +1031,8 @@ public final class Worker implements AutoCloseable {
       }
       prewarmDue();
       if (snapshots != null) {
-        snapshots.retireIdle(settings.keepAlive());
+        // not shorter than the default keep-alive: a zygote is what makes a short keep-alive cheap
+        snapshots.retireIdle(settings.keepAlive().compareTo(ZYGOTE_IDLE) > 0 ? settings.keepAlive() : ZYGOTE_IDLE);
       }
       long now = System.nanoTime();
       for (var pool : idle.values()) {

@@ -87,6 +87,15 @@ public abstract class KilnTestBase {
     return List.of();
   }
 
+  /**
+   * Whether this class's server starts environments from start-up snapshots. Off by default: most suites
+   * specify how a booted environment behaves (init output in the first log, init-time ids unique per
+   * environment), which a restore changes on purpose; SnapshotsTest and the environment modes test turn it on.
+   */
+  protected boolean snapshots() {
+    return false;
+  }
+
   @BeforeAll
   final void startKiln() throws IOException {
     workDir = Files.createTempDirectory("kiln-e2e-");
@@ -95,7 +104,7 @@ public abstract class KilnTestBase {
     if (devCredentials()) {
       args.add("--dev-credentials");
     }
-    args.addAll(List.of("--region", REGION));
+    args.addAll(List.of("--region", REGION, "--snapshots", snapshots() ? "auto" : "off"));
     args.addAll(serverArgs());
     Path data = Files.createDirectories(workDir.resolve("data"));
     server = KilnServer.start(data, args);

@@ -27,6 +27,14 @@ public final class Bootstrap {
       AotTraining.run();
       return;
     }
+    if (args.length == 3 && args[0].equals(FunctionTraining.TRAIN)) {
+      System.exit(FunctionTraining.train(args[1], args[2]));
+      return;
+    }
+    if (args.length == 1 && args[0].equals(FunctionTraining.TRAIN_INIT)) {
+      System.exit(FunctionTraining.trainInit());
+      return;
+    }
     FunctionEnvironment env = FunctionEnvironment.from(System.getenv());
     RuntimeApiClient api = new RuntimeApiClient(env.runtimeApi());
     String handlerName = env.handler() != null && !env.handler().isBlank() ? env.handler()
@@ -36,10 +44,7 @@ public final class Bootstrap {
 
     FunctionHandler handler;
     try {
-      ClassLoader functionLoader = functionLoader(env.taskRoot());
-      Thread.currentThread().setContextClassLoader(functionLoader);
-      installStaticLogger(logger);
-      handler = HandlerLoader.load(handlerName, functionLoader, new Serialization(functionLoader));
+      handler = initFunction(env, handlerName, logger);
     } catch (InitError e) {
       stdout.print(e.getMessage() + (e.errorType.startsWith("Runtime.") ? "" : ": " + e.errorType) + "\n");
       stdout.flush();
@@ -52,6 +57,15 @@ public final class Bootstrap {
       return;
     }
     serve(api, handler, env, logger);
+  }
+
+  /** Loads the handler and runs its initialization, as a cold start and a snapshot training run both do. */
+  static FunctionHandler initFunction(FunctionEnvironment env, String handlerName, LambdaLogger logger)
+      throws InitError {
+    ClassLoader functionLoader = functionLoader(env.taskRoot());
+    Thread.currentThread().setContextClassLoader(functionLoader);
+    installStaticLogger(logger);
+    return HandlerLoader.load(handlerName, functionLoader, new Serialization(functionLoader));
   }
 
   private static void serve(RuntimeApiClient api, FunctionHandler handler, FunctionEnvironment env,
@@ -123,11 +137,15 @@ public final class Bootstrap {
 
   /**
    * The function's class loader: normally a {@link FunctionClassLoader} over the task root. When the command put
-   * the function's code on the JVM class path itself (an entry at or under the task root), the application
-   * class loader serves it instead, which is what lets a per-function JDK AOT cache include the function's
-   * classes (the cache only holds classes of the built-in class loaders).
+   * the function's code on the JVM class path itself (an entry at or under the task root, or the jar of the
+   * function's code that {@link FunctionTraining} packs, named by {@value FunctionTraining#FUNCTION_JAR_PROPERTY}),
+   * the application class loader serves it instead, which is what lets a per-function JDK AOT cache include the
+   * function's classes (the cache only holds classes of the built-in class loaders).
    */
   static ClassLoader functionLoader(String taskRoot) {
+    if (System.getProperty(FunctionTraining.FUNCTION_JAR_PROPERTY) != null) {
+      return ClassLoader.getSystemClassLoader();
+    }
     String root = taskRoot.endsWith("/") ? taskRoot.substring(0, taskRoot.length() - 1) : taskRoot;
     for (String entry : System.getProperty("java.class.path", "").split(java.io.File.pathSeparator)) {
       if (entry.equals(root) || entry.startsWith(root + "/")) {

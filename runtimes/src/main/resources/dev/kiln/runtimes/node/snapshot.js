@@ -38,7 +38,6 @@ const v8 = require('node:v8');
 class NotSnapshottable extends Error {}
 
 const builtinRequire = require;
-const SETTLE_MS = Number(process.env.KILN_SNAPSHOT_SETTLE_MS) || 10_000;
 const buildListeners = [];
 
 function refuse(reason) {
@@ -354,28 +353,17 @@ function build() {
   const taskRoot = process.env.LAMBDA_TASK_ROOT || process.cwd();
   runtime.loadHandler(taskRoot, process.env._HANDLER || process.argv[2], loadHandlerModule).then((handler) => {
     runtime.isStreaming(handler);
-    awaitIdleEventLoop();
     v8.startupSnapshot.addSerializeCallback(checkNothingOpen);
     v8.startupSnapshot.setDeserializeMainFunction(() => runtime.main(handler));
   }, (error) => refuse(describe(error)));
 }
 
-/**
- * An asynchronous init may still be working when the module has been loaded: the build waits until the event
- * loop empties (Node serializes then), and refuses if the function keeps it busy, an open connection or an
- * interval, for SETTLE_MS.
+/*
+ * An asynchronous init may still be working when the module has been loaded: Node serializes once the event
+ * loop empties. A function that keeps it busy (an open connection, an interval) is killed by the recipe's
+ * settle watch (NodeSnapshotRecipe). No timer of the builder's own may watch for that: a timer cleared while serializing
+ * leaves Node's timer bookkeeping such that no timer keeps a restored process alive (seen on Node 20).
  */
-let poll = null;
-function awaitIdleEventLoop() {
-  const deadline = Date.now() + SETTLE_MS;
-  poll = setInterval(() => {
-    if (Date.now() < deadline) return;
-    clearInterval(poll);
-    const open = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap');
-    refuse(`the function's initialization left work pending after ${SETTLE_MS} ms: ${open.join(', ')}`);
-  }, 50);
-  poll.unref();
-}
 
 // libuv handles Node itself keeps (and serializes or recreates); anything else open cannot be serialized
 const NODE_OWN_HANDLES = new Set(['async', 'check', 'idle', 'prepare', 'timer', 'loop']);
@@ -386,7 +374,6 @@ const NODE_OWN_HANDLES = new Set(['async', 'check', 'idle', 'prepare', 'timer', 
  * ones are closing (stdio streams Node's own serialize callback has just destroyed, for one).
  */
 function checkNothingOpen() {
-  clearInterval(poll);
   const open = process.report.getReport().libuv
     .filter((h) => h.is_active && !NODE_OWN_HANDLES.has(h.type) && h.stdio === undefined && !(h.fd >= 0 && h.fd <= 2));
   if (open.length > 0) {

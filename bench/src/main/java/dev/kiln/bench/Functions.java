@@ -65,6 +65,11 @@ final class Functions {
 
   /** Compiles the Java handler against aws-lambda-java-core with javax.tools and zips its class. */
   static byte[] javaZip(Path workDir) {
+    return javaZip(workDir, JAVA_HANDLER);
+  }
+
+  /** Compiles {@code source} (class bench.Handler) like {@link #javaZip(Path)}. */
+  static byte[] javaZip(Path workDir, String source) {
     JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
     if (javac == null) {
       throw new IllegalStateException("no Java compiler in " + System.getProperty("java.home")
@@ -75,7 +80,7 @@ final class Functions {
       Path classes = workDir.resolve("java-classes");
       Files.createDirectories(src.getParent());
       Files.createDirectories(classes);
-      Files.writeString(src, JAVA_HANDLER);
+      Files.writeString(src, source);
       Path coreJar = Path.of(RequestHandler.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       ByteArrayOutputStream diagnostics = new ByteArrayOutputStream();
       int rc = javac.run(null, diagnostics, diagnostics, "--release", "21", "-proc:none", "-nowarn",
@@ -161,19 +166,21 @@ final class Functions {
     }
   }
 
-  /** Durations from the REPORT line of a Tail log (base64 X-Amz-Log-Result). */
-  record Report(Double durationMs, Double initMs, Double restoreMs) {
+  /** Durations and peak memory from the REPORT line of a Tail log (base64 X-Amz-Log-Result). */
+  record Report(Double durationMs, Double initMs, Double restoreMs, Double maxMemoryMb) {
     private static final Pattern DURATION = Pattern.compile("Duration: ([0-9.]+) ms");
     private static final Pattern INIT = Pattern.compile("Init Duration: ([0-9.]+) ms");
     private static final Pattern RESTORE = Pattern.compile("Restore Duration: ([0-9.]+) ms");
+    private static final Pattern MAX_MEMORY = Pattern.compile("Max Memory Used: ([0-9.]+) MB");
 
     static Report parse(String logResultBase64) {
       if (logResultBase64 == null || logResultBase64.isEmpty()) {
-        return new Report(null, null, null);
+        return new Report(null, null, null, null);
       }
       String log = new String(Base64.getDecoder().decode(logResultBase64), StandardCharsets.UTF_8);
       String report = log.lines().filter(l -> l.startsWith("REPORT")).findFirst().orElse("");
-      return new Report(first(DURATION, report), first(INIT, report), first(RESTORE, report));
+      return new Report(first(DURATION, report), first(INIT, report), first(RESTORE, report),
+          first(MAX_MEMORY, report));
     }
 
     private static Double first(Pattern p, String s) {

@@ -19,6 +19,7 @@ class ReportParseTest {
     assertThat(r.durationMs()).isEqualTo(9.89);
     assertThat(r.initMs()).isEqualTo(55.73);
     assertThat(r.restoreMs()).isNull();
+    assertThat(r.maxMemoryMb()).isEqualTo(7.0);
   }
 
   @Test

@@ -32,12 +32,12 @@ import software.amazon.awssdk.services.lambda.LambdaClient;
  * invoke gives the environment's Init Duration (plain) or Restore Duration (snapshot) and its Max Memory Used; for
  * Python the zygote's own memory is read from its cgroup. A program that prints figures, never a test.
  *
- * <p>Each sample is a new function of the same configuration, invoked once and deleted. A snapshot belongs to the
- * configuration, not to the function name, so every sample restores from the snapshot an owner function of the
- * same configuration keeps alive. {@code KILN_ENVIRONMENT_REUSE=per-request} does not give cold starts to time:
- * it starts each successor environment in the background, so the next invoke finds it initialized, its round trip
- * is a warm one and its REPORT has no Init or Restore Duration. A new function has no environment, so the client
- * waits for the whole start: the bench reports that round trip too.
+ * <p>Each variant is one function invoked N times in a row. The server runs with {@code --keep-alive PT0S}, so the
+ * fixed keep-alive retires every environment right after its invocation and the next invoke is cold: the client
+ * waits for the whole start, and the bench reports that round trip too. Snapshots are keyed by account and
+ * function name, so only the function's own earlier use can have made one; zygotes outlive the zero keep-alive
+ * (they are kept at least ten minutes). {@code KILN_ENVIRONMENT_REUSE=per-request} does not give cold starts to
+ * time: it starts each successor environment in the background, so the next invoke finds it initialized.
  *
  * <pre>
  * bench/run snapshots             # a few minutes
@@ -124,10 +124,10 @@ public final class SnapshotBench implements Callable<Integer> {
   private static final Pattern STAT = Pattern.compile("\"(restores|zygotes)\"\\s*:\\s*(\\d+)");
   private static final int IDLE_ENVIRONMENTS = 10;
 
-  @Option(names = "--quick", description = "15 environments per variant instead of 40, shorter snapshot wait.")
+  @Option(names = "--quick", description = "15 cold starts per variant instead of 40, shorter snapshot wait.")
   boolean quick;
 
-  @Option(names = "--samples", description = "New environments measured per variant (default 40, quick 15).")
+  @Option(names = "--samples", description = "Cold starts measured per variant (default 40, quick 15).")
   Integer samples;
 
   @Option(names = "--runtimes", split = ",", defaultValue = "python,node,java",
@@ -148,7 +148,7 @@ public final class SnapshotBench implements Callable<Integer> {
   /** One runtime's function: Lambda runtime id, handler, package, memory. */
   private record Subject(String key, String runtime, String handler, byte[] zip, int memoryMb, String init) {}
 
-  /** What one variant measured over its new environments. */
+  /** What one variant measured over its cold starts. */
   private record Variant(String label, Samples startMicros, Samples memoryMb, Samples clientMicros, String note) {
     static Variant none(String label, String note) {
       return new Variant(label, new Samples(), new Samples(), new Samples(), note);
@@ -197,29 +197,28 @@ public final class SnapshotBench implements Callable<Integer> {
       for (String key : runtimes) {
         Subject subject = subject(key, work);
         log("=== " + subject.runtime() + ": " + subject.init());
-        Variant plain = variant(lambda, client, subject, "plain (KILN_SNAPSHOT=off)", Map.of("KILN_SNAPSHOT", "off"), n,
-            false);
-        // The owner keeps the configuration's snapshot (a zygote lives while its function does); samples share it.
-        Map<String, String> auto = Map.of();
-        String owner = "snap-bench-" + key + "-owner";
-        create(lambda, subject, owner, auto, true);
-        firstInvoke(client, owner); // a snapshot is made on activation and first use: both by the owner
+        String plainFunction = "snap-bench-" + key + "-plain";
+        create(lambda, subject, plainFunction, Map.of("KILN_SNAPSHOT", "off"), true);
+        Variant plain = variant(client, subject, plainFunction, "plain (KILN_SNAPSHOT=off)", n, false);
+        lambda.deleteFunction(r -> r.functionName(plainFunction));
+        String snapFunction = "snap-bench-" + key + "-snap";
+        create(lambda, subject, snapFunction, Map.of(), true);
         Variant snapshot;
         OptionalLong zygote = OptionalLong.empty();
         String zygoteNote = "";
-        String unavailable = awaitRestore(lambda, client, kiln, subject, owner, auto, snapshotWait);
+        String unavailable = awaitRestore(client, kiln, subject, snapFunction, snapshotWait);
         if (unavailable != null) {
           log("no snapshot for " + subject.runtime() + ": " + unavailable);
           snapshot = Variant.none("snapshot (auto)", "no snapshot for " + subject.runtime() + " (" + unavailable + ")");
         } else {
-          snapshot = variant(lambda, client, subject, "snapshot (auto)", auto, n, true);
+          snapshot = variant(client, subject, snapFunction, "snapshot (auto)", n, true);
           if (key.equals("python")) {
-            zygote = zygoteMemoryBytes(owner);
+            zygote = zygoteMemoryBytes(snapFunction);
             zygoteNote = zygote.isPresent() ? "" : "zygote's cgroup not found (needs root to read /proc/*/environ)";
           }
         }
         log("stats after " + subject.runtime() + ": " + stats(http, endpoint, signer));
-        lambda.deleteFunction(r -> r.functionName(owner));
+        lambda.deleteFunction(r -> r.functionName(snapFunction));
         outcomes.add(new Outcome(subject, plain, snapshot, zygote, zygoteNote));
       }
     }
@@ -232,90 +231,88 @@ public final class SnapshotBench implements Callable<Integer> {
   // ------------------------------------------------------------------------------------ measurements
 
   /**
-   * {@code n} truly cold starts, one at a time: each sample is a new function of the same configuration (same
-   * code, handler and variables, so the same snapshot key), created, invoked once with a Tail log and deleted. The
-   * invoke finds no environment, so the client waits for the whole start and the REPORT carries the Init or Restore
-   * Duration. A pause of twice the last start (at least 200 ms, at most 3 s) lets the deleted function's
-   * environment be torn down before the next start competes with it for the two cores.
+   * {@code n} cold starts of one function, one at a time: the server's zero keep-alive retires each environment
+   * right after its invocation, so every invoke (with a Tail log) finds none and the client waits for the whole
+   * start. A sample counts only when its REPORT carries the variant's start figure, Init Duration (plain) or Restore
+   * Duration (snapshot); the others are dropped and counted: a plain boot in the snapshot variant, and an invoke
+   * with neither figure, which found a warm environment. A pause of twice the last start (at least 200 ms, at most
+   * 3 s) lets the retired environment be torn down before the next start competes with it for the two cores.
    */
-  private Variant variant(LambdaClient lambda, SdkClient client, Subject subject, String label,
-      Map<String, String> environment, int n, boolean snapshot) throws IOException, InterruptedException {
+  private Variant variant(SdkClient client, Subject subject, String function, String label, int n, boolean snapshot)
+      throws IOException, InterruptedException {
     Samples starts = new Samples(n);
     Samples memory = new Samples(n);
     Samples clientMicros = new Samples(n);
-    int other = 0;
-    String prefix = "snap-bench-" + subject.key() + (snapshot ? "-snap-" : "-plain-");
+    int warm = 0;
+    int otherStart = 0;
     for (int i = 0; i < n; i++) {
-      String function = prefix + i;
-      create(lambda, subject, function, environment, false);
       long t0 = System.nanoTime();
       var reply = client.invoke(function, Load.PAYLOAD, true);
       long micros = (System.nanoTime() - t0) / 1000;
-      lambda.deleteFunction(r -> r.functionName(function));
       if (!reply.ok()) {
         throw new IllegalStateException(function + " invoke failed: " + reply);
       }
       var report = Functions.Report.parse(reply.logResult());
       Double start = snapshot ? report.restoreMs() : report.initMs();
-      if (start == null) {
-        other++; // a plain boot in the snapshot variant (or no start figure at all): counted, not mixed in
-      } else {
+      Double unexpected = snapshot ? report.initMs() : report.restoreMs();
+      if (start != null) {
         starts.add(Math.round(start * 1000));
         clientMicros.add(micros);
         if (report.maxMemoryMb() != null) {
           memory.add(Math.round(report.maxMemoryMb()));
         }
+      } else if (unexpected != null) {
+        otherStart++;
+      } else {
+        warm++;
       }
       Thread.sleep(Math.clamp(start == null ? 500 : Math.round(2 * start), 200, 3000));
     }
-    log(String.format("%s %s: %d cold starts, %s Duration p50 %s p99 %s; client round trip p50 %s p99 %s;"
-            + " Max Memory Used p50 %s MB%s", subject.runtime(), label, starts.size(), snapshot ? "Restore" : "Init",
+    String expected = snapshot ? "Restore" : "Init";
+    String other = snapshot ? "Init" : "Restore";
+    List<String> dropped = new ArrayList<>();
+    if (warm > 0) {
+      dropped.add(warm + " with neither Init nor Restore Duration (warm)");
+    }
+    if (otherStart > 0) {
+      dropped.add(otherStart + " with " + other + " instead of " + expected + " Duration");
+    }
+    String note = dropped.isEmpty() ? null : "dropped " + String.join(", ", dropped) + " of " + n + " invokes";
+    log(String.format("%s %s: %d of %d invokes cold with %s Duration, p50 %s p99 %s; client round trip p50 %s p99 %s;"
+            + " Max Memory Used p50 %s MB%s", subject.runtime(), label, starts.size(), n, expected,
         InvokeBench.ms(starts.percentile(50) / 1e3), InvokeBench.ms(starts.percentile(99) / 1e3),
         InvokeBench.ms(clientMicros.percentile(50) / 1e3), InvokeBench.ms(clientMicros.percentile(99) / 1e3),
-        mb(memory.percentile(50)), other == 0 ? "" : "; " + other + " without a " + (snapshot ? "Restore" : "Init")
-            + " Duration"));
-    String note = other == 0 ? null : other + " of " + n + " environments " + (snapshot ? "booted without the snapshot"
-        : "had no Init Duration");
+        mb(memory.percentile(50)), note == null ? "" : "; " + note));
     return new Variant(label, starts, memory, clientMicros, note);
   }
 
   /**
-   * Starts cold environments of the owner's configuration (new functions, as the samples) until one reports a
-   * Restore Duration; returns null then, or why not. Gives up early when Kiln logs that the owner's configuration
-   * gets no snapshot.
+   * Invokes the snapshot variant's function (each invoke cold, as the samples) until one reports a Restore
+   * Duration; returns null then, or why not. Node.js and Java snapshots are made in the background after the
+   * function's first use, a Python zygote on it. Gives up early when Kiln logs that the function gets no snapshot.
    */
-  private String awaitRestore(LambdaClient lambda, SdkClient client, ChildProcess kiln, Subject subject, String owner,
-      Map<String, String> environment, Duration limit) throws IOException, InterruptedException {
+  private String awaitRestore(SdkClient client, ChildProcess kiln, Subject subject, String function, Duration limit)
+      throws IOException, InterruptedException {
     long deadline = System.nanoTime() + limit.toNanos();
     int tries = 0;
     while (System.nanoTime() < deadline) {
-      String function = owner + "-warmup";
-      create(lambda, subject, function, environment, false);
       var reply = client.invoke(function, Load.PAYLOAD, true);
-      lambda.deleteFunction(r -> r.functionName(function));
       tries++;
       if (!reply.ok()) {
         throw new IllegalStateException(function + " invoke failed: " + reply);
       }
       if (Functions.Report.parse(reply.logResult()).restoreMs() != null) {
-        log(subject.runtime() + ": first Restore Duration after " + tries + " warm-up starts");
+        log(subject.runtime() + ": first Restore Duration on warm-up invoke " + tries);
         return null;
       }
       for (String line : kiln.lastOutput().lines().toList()) {
-        if (line.contains("no snapshot: function=" + owner + " ") || line.contains("no zygote: function=" + owner + " ")) {
+        if (line.contains("no snapshot: function=" + function + " ") || line.contains("no zygote: function=" + function + " ")) {
           return line.replaceAll(".*(no (snapshot|zygote): )", "$1");
         }
       }
       Thread.sleep(500);
     }
-    return "no environment restored from one within " + limit.toSeconds() + " s (" + tries + " cold starts)";
-  }
-
-  private static void firstInvoke(SdkClient client, String function) throws IOException {
-    var reply = client.invoke(function, Load.PAYLOAD, false);
-    if (!reply.ok()) {
-      throw new IllegalStateException(function + " invoke failed: " + reply);
-    }
+    return "no Restore Duration within " + limit.toSeconds() + " s (" + tries + " warm-up invokes)";
   }
 
   /**
@@ -381,8 +378,9 @@ public final class SnapshotBench implements Callable<Integer> {
 
   private void printTable(List<Outcome> outcomes, int n) {
     System.out.println();
-    System.out.printf("=== Kiln start-up snapshots (%d cold starts per variant, each the first invoke of a new function;"
-        + " cold = Init Duration (plain) or Restore Duration (snapshot) from REPORT; client = that invoke's round trip)%n", n);
+    System.out.printf("=== Kiln start-up snapshots (%d sequential invokes of one function per variant, each cold under"
+        + " --keep-alive PT0S; cold = Init Duration (plain) or Restore Duration (snapshot) from REPORT;"
+        + " client = that invoke's round trip)%n", n);
     Table t = new Table().row("runtime", "variant", "cold p50", "cold p99", "client p50", "client p99",
         "per-env memory p50", "cold ratio", "memory ratio", IDLE_ENVIRONMENTS + " idle envs").rule();
     List<String> targets = new ArrayList<>();
@@ -406,7 +404,7 @@ public final class SnapshotBench implements Callable<Integer> {
             clientMs(s, 50), clientMs(s, 99), mb(snapMem) + " MB", ratio(snapCold / plainCold), ratio(snapMem / plainMem),
             mb(IDLE_ENVIRONMENTS * snapMem + zygoteMb) + " MB" + (o.zygoteBytes().isPresent() ? " (incl. zygote)" : ""));
         if (o.zygoteBytes().isPresent()) {
-          t.row(runtime, "  zygote (once per configuration)", "-", "-", "-", "-", mb(zygoteMb) + " MB", "", "", "");
+          t.row(runtime, "  zygote (once per function)", "-", "-", "-", "-", mb(zygoteMb) + " MB", "", "", "");
         }
       }
       if (o.plain().note() != null) notes.add(runtime + " plain: " + o.plain().note());
@@ -432,8 +430,9 @@ public final class SnapshotBench implements Callable<Integer> {
         + " memory.usage_in_bytes); a fork's copy-on-write pages shared with the zygote are charged to the zygote;"
         + " REPORT gives whole MB, at least 1.%n",
         IDLE_ENVIRONMENTS, IDLE_ENVIRONMENTS);
-    System.out.println("Every sample is a new function of the variant's configuration (created, invoked once, deleted):"
-        + " KILN_ENVIRONMENT_REUSE=per-request pre-starts each successor in the background, so its invokes are warm.");
+    System.out.println("Each variant is one function invoked sequentially; the server's --keep-alive PT0S retires every"
+        + " environment after its invocation, so each invoke is a cold start (zygotes are kept at least 10 minutes)."
+        + " Samples whose REPORT lacks the variant's Init/Restore Duration are dropped and counted under notes.");
     System.out.println("targets:");
     targets.forEach(x -> System.out.println("  " + x));
     if (!notes.isEmpty()) {
@@ -485,7 +484,8 @@ public final class SnapshotBench implements Callable<Integer> {
     Path data = Files.createDirectories(work.resolve("data"));
     String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     List<String> command = List.of(java, "-jar", jar.toString(), "up", "--host", "127.0.0.1",
-        "--port", String.valueOf(InvokeBench.freePort()), "--data-dir", data.toString(), "--dev-credentials");
+        "--port", String.valueOf(InvokeBench.freePort()), "--data-dir", data.toString(), "--dev-credentials",
+        "--keep-alive", "PT0S");
     log("starting Kiln: " + String.join(" ", command));
     ChildProcess kiln = ChildProcess.startAndAwaitLine("kiln", command, work, "Kiln is ready at", Duration.ofSeconds(90));
     cleanup.add(() -> {

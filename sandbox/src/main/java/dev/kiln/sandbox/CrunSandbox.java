@@ -19,14 +19,14 @@ final class CrunSandbox extends AbstractSandbox {
   private final boolean socat;
   private int port;
   private CgroupV1 cgroup;
-  private volatile long lastPeak;
-  private volatile long lastCpu = -1;
+  private final CgroupGauges gauges;
 
   CrunSandbox(CrunBackend backend, Path dir, SandboxLimits limits) {
     super(dir, limits);
     this.backend = backend;
     this.socat = backend.useSocat && !limits.network();
     this.port = RUNTIME_API_PORT;
+    this.gauges = new CgroupGauges(id, closed);
   }
 
   void boot() {
@@ -37,6 +37,7 @@ final class CrunSandbox extends AbstractSandbox {
       }
       cgroup = CgroupV1.create(backend.cgroupMounts, backend.root.cgroupBase() + "/" + id);
       cgroup.applyInitial(limits);
+      gauges.attach(cgroup);
       Files.writeString(dir.resolve("config.json"), config());
     } catch (IOException e) {
       throw new SandboxException("cannot set up sandbox " + id + ": " + e.getMessage(), e);
@@ -108,56 +109,27 @@ final class CrunSandbox extends AbstractSandbox {
 
   @Override
   public long peakMemoryBytes() {
-    if (cgroup != null && !closed.get()) {
-      try {
-        lastPeak = cgroup.peakMemoryBytes();
-      } catch (IOException | RuntimeException ignored) {
-        // removed: keep the last value
-      }
-    }
-    return lastPeak;
+    return gauges.peakMemoryBytes();
   }
 
   @Override
   public long currentMemoryBytes() {
-    if (cgroup == null || closed.get()) return -1;
-    try {
-      return cgroup.currentMemoryBytes();
-    } catch (IOException | RuntimeException e) {
-      return -1; // removed meanwhile
-    }
+    return gauges.currentMemoryBytes();
   }
 
   @Override
   public long cpuTimeNanos() {
-    if (cgroup != null && !closed.get()) {
-      try {
-        lastCpu = cgroup.cpuNanos();
-      } catch (IOException | RuntimeException ignored) {
-        // removed: keep the last value
-      }
-    }
-    return lastCpu;
+    return gauges.cpuTimeNanos();
   }
 
   @Override
   public void freeze() {
-    if (closed.get()) throw new SandboxException("sandbox " + id + " is closed");
-    try {
-      cgroup.freeze();
-    } catch (IOException e) {
-      throw new SandboxException("cannot freeze sandbox " + id + ": " + e.getMessage(), e);
-    }
+    gauges.freeze();
   }
 
   @Override
   public void thaw() {
-    if (closed.get()) throw new SandboxException("sandbox " + id + " is closed");
-    try {
-      cgroup.thaw();
-    } catch (IOException e) {
-      throw new SandboxException("cannot thaw sandbox " + id + ": " + e.getMessage(), e);
-    }
+    gauges.thaw();
   }
 
   @Override
@@ -165,12 +137,7 @@ final class CrunSandbox extends AbstractSandbox {
     if (!closed.compareAndSet(false, true)) return;
     try {
       if (cgroup != null) {
-        try {
-          lastPeak = cgroup.peakMemoryBytes();
-          lastCpu = cgroup.cpuNanos();
-        } catch (IOException | RuntimeException ignored) {
-          // best effort
-        }
+        gauges.recordFinal();
         cgroup.killAll(); // crun itself is in the group too: everything dies, then crun's record is removed
       }
       if (relay != null) relay.close();

@@ -50,8 +50,7 @@ final class ForkedSandbox implements Sandbox {
   private final String exitMark = "KILN-EXIT-" + UUID.randomUUID();
   private volatile SocketChannel channel;
   private volatile RuntimeApiRelay relay;
-  private volatile long lastPeak;
-  private volatile long lastCpu = -1;
+  private final CgroupGauges gauges;
 
   ForkedSandbox(CrunBackend backend, CrunSandbox zygote, Path controlSocket, Path dir, SandboxLimits limits) {
     this.backend = backend;
@@ -60,6 +59,7 @@ final class ForkedSandbox implements Sandbox {
     this.limits = limits;
     this.dir = dir;
     this.id = dir.getFileName().toString();
+    this.gauges = new CgroupGauges(id, closed);
     try {
       Files.createDirectory(dir.resolve("run"));
       Files.createDirectory(dir.resolve("output"));
@@ -68,6 +68,7 @@ final class ForkedSandbox implements Sandbox {
     } catch (IOException e) {
       throw new SandboxException("cannot set up forked sandbox " + id + ": " + e.getMessage(), e);
     }
+    gauges.attach(cgroup);
   }
 
   @Override
@@ -216,35 +217,17 @@ final class ForkedSandbox implements Sandbox {
 
   @Override
   public long peakMemoryBytes() {
-    if (!closed.get()) {
-      try {
-        lastPeak = cgroup.peakMemoryBytes();
-      } catch (IOException | RuntimeException ignored) {
-        // removed: keep the last value
-      }
-    }
-    return lastPeak;
+    return gauges.peakMemoryBytes();
   }
 
   @Override
   public long currentMemoryBytes() {
-    try {
-      return closed.get() ? -1 : cgroup.currentMemoryBytes();
-    } catch (IOException | RuntimeException e) {
-      return -1;
-    }
+    return gauges.currentMemoryBytes();
   }
 
   @Override
   public long cpuTimeNanos() {
-    if (!closed.get()) {
-      try {
-        lastCpu = cgroup.cpuNanos();
-      } catch (IOException | RuntimeException ignored) {
-        // removed: keep the last value
-      }
-    }
-    return lastCpu;
+    return gauges.cpuTimeNanos();
   }
 
   @Override
@@ -254,34 +237,19 @@ final class ForkedSandbox implements Sandbox {
 
   @Override
   public void freeze() {
-    if (closed.get()) throw new SandboxException("sandbox " + id + " is closed");
-    try {
-      cgroup.freeze();
-    } catch (IOException e) {
-      throw new SandboxException("cannot freeze sandbox " + id + ": " + e.getMessage(), e);
-    }
+    gauges.freeze();
   }
 
   @Override
   public void thaw() {
-    if (closed.get()) throw new SandboxException("sandbox " + id + " is closed");
-    try {
-      cgroup.thaw();
-    } catch (IOException e) {
-      throw new SandboxException("cannot thaw sandbox " + id + ": " + e.getMessage(), e);
-    }
+    gauges.thaw();
   }
 
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) return;
     try {
-      try {
-        lastPeak = cgroup.peakMemoryBytes();
-        lastCpu = cgroup.cpuNanos();
-      } catch (IOException | RuntimeException ignored) {
-        // best effort
-      }
+      gauges.recordFinal();
       cgroup.killAll();
       if (relay != null) relay.close();
       closeChannel();

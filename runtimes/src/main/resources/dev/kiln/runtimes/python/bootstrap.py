@@ -483,11 +483,21 @@ _CLONE_NEWNS, _CLONE_NEWUTS, _CLONE_NEWIPC, _CLONE_NEWUSER, _CLONE_NEWNET = (
 _MS_NOSUID, _MS_NODEV, _MS_REC, _MS_PRIVATE = 2, 4, 0x4000, 0x40000
 
 
-def _isolate_child(tmp_mb):
+_fork_tools = None
+
+
+def _load_fork_tools():
+    # Imported once in the zygote, before any fork: importing ctypes in every child would cost milliseconds of
+    # each restore.
+    global _fork_tools
     import ctypes
     import fcntl
     import struct
-    libc = ctypes.CDLL(None, use_errno=True)
+    _fork_tools = (ctypes, fcntl, struct, ctypes.CDLL(None, use_errno=True))
+
+
+def _isolate_child(tmp_mb):
+    ctypes, fcntl, struct, libc = _fork_tools
 
     def check(result, what):
         if result != 0:
@@ -521,9 +531,10 @@ def _isolate_child(tmp_mb):
 
 
 def _read_line(conn):
+    # Kiln sends one line and then waits for the answer, so a chunk never holds more than that line.
     data = b""
     while not data.endswith(b"\n"):
-        chunk = conn.recv(1)
+        chunk = conn.recv(65536)
         if not chunk:
             raise _ConnectionClosed()
         data += chunk
@@ -553,6 +564,7 @@ def _serve_forks(path, handler):
     import selectors
     global _zygote_handler
     _zygote_handler = handler
+    _load_fork_tools()
     _run_hooks(_before_snapshot)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)

@@ -179,6 +179,7 @@ final class CrunBackend implements SandboxBackend {
       throw e;
     }
     liveForks.add(fork);
+    fork.fork();
     return fork;
   }
 

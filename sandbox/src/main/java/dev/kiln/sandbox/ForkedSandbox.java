@@ -25,10 +25,11 @@ import org.slf4j.LoggerFactory;
  * An execution environment forked from a zygote: a runtime that already initialized the function in another
  * crun sandbox (the function's, see {@link SandboxBackend#prepareFork}) and forks on request.
  *
- * <p>{@link #launch} asks the zygote for a child over its control socket. The child unshares user, mount,
+ * <p>{@link #fork} asks the zygote for a child over its control socket, ahead of demand. The child unshares user, mount,
  * network, IPC and UTS namespaces (private {@code /tmp}, loopback only, no capabilities) and reports its pid;
  * Kiln then moves it into this environment's own cgroup (memory, pids, CPU, freezer: the same limits as a
- * booted sandbox), opens the Runtime API on {@code 127.0.0.1:9001} inside its network namespace, and lets it go.
+ * booted sandbox) and opens the Runtime API on {@code 127.0.0.1:9001} inside its network namespace; the child
+ * then waits until {@link #launch} sends its environment variables.
  * The child's stdout and stderr are the control connection; the zygote writes its exit status there at the end.
  * What it does not get, compared with a booted sandbox: a PID namespace of its own (it sees the pids of the
  * function's other environments, but not their files, memory or environment).
@@ -50,6 +51,7 @@ final class ForkedSandbox implements Sandbox {
   private final String exitMark = "KILN-EXIT-" + UUID.randomUUID();
   private volatile SocketChannel channel;
   private volatile RuntimeApiRelay relay;
+  private volatile BufferedReader reader;
   private final CgroupGauges gauges;
 
   ForkedSandbox(CrunBackend backend, CrunSandbox zygote, Path controlSocket, Path dir, SandboxLimits limits) {
@@ -97,25 +99,17 @@ final class ForkedSandbox implements Sandbox {
   }
 
   /**
-   * Forks the zygote's child with exactly {@code launch.environment()}; the command and code of the launch are the
-   * zygote's already (they are what it was started with), run files do not apply.
+   * Forks the child now, ahead of its launch: it isolates itself, joins this sandbox's cgroup and gets its Runtime
+   * API, then waits for its environment variables. What is left for {@link #launch} is one line.
    */
-  @Override
-  public void launch(Launch launch, Consumer<String> outputLine) {
-    if (closed.get()) throw new SandboxException("sandbox " + id + " is closed");
-    if (!launched.compareAndSet(false, true)) throw new IllegalStateException("sandbox " + id + " was already launched");
+  void fork() {
     try {
-      cgroup.setMemory(launch.memoryMb());
-      cgroup.resetPeakMemory();
+      cgroup.setMemory(limits.memoryMb());
       var c = SocketChannel.open(StandardProtocolFamily.UNIX);
       channel = c;
       c.connect(UnixDomainSocketAddress.of(controlSocket));
-      var env = new StringBuilder();
-      launch.environment().forEach((k, v) -> env.append(env.isEmpty() ? "" : ",").append(Json.str(k)).append(':')
-          .append(Json.str(v)));
-      write(c, "{\"env\":{" + env + "},\"tmpMb\":" + limits.ephemeralStorageMb() + ",\"exitMark\":"
-          + Json.str(exitMark) + "}\n");
-      var reader = new BufferedReader(new InputStreamReader(Channels.newInputStream(c), StandardCharsets.UTF_8));
+      write(c, "{\"tmpMb\":" + limits.ephemeralStorageMb() + ",\"exitMark\":" + Json.str(exitMark) + "}\n");
+      reader = new BufferedReader(new InputStreamReader(Channels.newInputStream(c), StandardCharsets.UTF_8));
       String answer = withTimeout(reader);
       if (answer == null || !answer.startsWith("forked ")) {
         throw new SandboxException("the zygote could not fork an environment: " + answer);
@@ -124,12 +118,35 @@ final class ForkedSandbox implements Sandbox {
       cgroup.addProcess(pid);
       var address = new InetSocketAddress(InetAddress.getLoopbackAddress(), CrunSandbox.RUNTIME_API_PORT);
       relay = new RuntimeApiRelay(NetNs.listen(pid, address), runtimeApiSocket(), id);
-      write(c, "go\n");
-      Thread.ofVirtual().name("forked-out-" + id).start(() -> pump(reader, outputLine));
     } catch (IOException | RuntimeException e) {
       close();
       throw e instanceof SandboxException se ? se
           : new SandboxException("cannot fork an environment in sandbox " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Starts the parked child with exactly {@code launch.environment()}; the command and code of the launch are the
+   * zygote's already (they are what it was started with), run files do not apply.
+   */
+  @Override
+  public void launch(Launch launch, Consumer<String> outputLine) {
+    if (closed.get()) throw new SandboxException("sandbox " + id + " is closed");
+    if (!launched.compareAndSet(false, true)) throw new IllegalStateException("sandbox " + id + " was already launched");
+    try {
+      if (launch.memoryMb() != limits.memoryMb()) {
+        cgroup.setMemory(launch.memoryMb());
+      }
+      cgroup.resetPeakMemory();
+      var env = new StringBuilder();
+      launch.environment().forEach((k, v) -> env.append(env.isEmpty() ? "" : ",").append(Json.str(k)).append(':')
+          .append(Json.str(v)));
+      write(channel, "{\"env\":{" + env + "}}\n");
+      Thread.ofVirtual().name("forked-out-" + id).start(() -> pump(reader, outputLine));
+    } catch (IOException | RuntimeException e) {
+      close();
+      throw e instanceof SandboxException se ? se
+          : new SandboxException("cannot start the forked environment " + id + ": " + e.getMessage(), e);
     }
   }
 

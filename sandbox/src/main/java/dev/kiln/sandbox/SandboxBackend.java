@@ -27,7 +27,8 @@ public interface SandboxBackend extends AutoCloseable {
   /**
    * An environment to be forked from a zygote: a runtime launched in {@code zygote} (a sandbox of this backend)
    * that listens for fork requests on {@code controlSocket} (a host path, under the zygote's {@link
-   * Sandbox#outputDir()}). The environment gets limits of its own; {@link Sandbox#launch} forks it.
+   * Sandbox#outputDir()}). The environment is forked now, with limits of its own, and waits: {@link
+   * Sandbox#launch} only hands it its environment variables.
    *
    * @throws SandboxException when this backend cannot fork (see {@link #forks()})
    */

@@ -67,9 +67,21 @@ final class StartSnapshots implements AutoCloseable {
     record Fork(Zygote zygote) implements Plan {}
   }
 
-  /** A running zygote: the sandbox it runs in and the host path of its control socket. */
+  /**
+   * A running zygote: the sandbox it runs in, the host path of its control socket, and a child forked ahead of
+   * demand (isolated, in its cgroup, its Runtime API open), so a restore only hands it its environment.
+   */
   record Zygote(String key, String account, String functionName, String version, Sandbox sandbox,
-      Path controlSocket, AtomicLong lastUsedNanos) {}
+      Path controlSocket, AtomicLong lastUsedNanos, java.util.concurrent.ConcurrentLinkedQueue<Sandbox> spares,
+      java.util.concurrent.atomic.AtomicBoolean refilling) {
+
+    void close() {
+      sandbox.close();
+      for (Sandbox spare = spares.poll(); spare != null; spare = spares.poll()) {
+        spare.close();
+      }
+    }
+  }
 
   private final Path root;
   private final SandboxBackend backend;
@@ -122,7 +134,7 @@ final class StartSnapshots implements AutoCloseable {
       if (ready == null || ready.sandbox().exited().isDone()) {
         if (ready != null) {
           zygotes.remove(key, zygote); // it died: the next new environment starts another
-          ready.sandbox().close();
+          ready.close();
         }
         return boot;
       }
@@ -245,8 +257,11 @@ final class StartSnapshots implements AutoCloseable {
       });
       if (ready.get(ZYGOTE_START_LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
         log.info("zygote ready: function={} version={} key={}", version.functionName(), version.version(), key);
-        return new Zygote(key, version.account(), version.functionName(), version.version(), sandbox,
-            sandbox.outputDir().resolve("zygote.sock"), new AtomicLong(System.nanoTime()));
+        var zygote = new Zygote(key, version.account(), version.functionName(), version.version(), sandbox,
+            sandbox.outputDir().resolve("zygote.sock"), new AtomicLong(System.nanoTime()),
+            new java.util.concurrent.ConcurrentLinkedQueue<>(), new java.util.concurrent.atomic.AtomicBoolean());
+        refill(zygote, forkLimits(version, Worker.MAX_PIDS));
+        return zygote;
       }
       log.info("no zygote: function={} version={} reason=\"{}\"", version.functionName(), version.version(),
           lastLine.get());
@@ -263,10 +278,43 @@ final class StartSnapshots implements AutoCloseable {
     return null; // remembered: this configuration boots normally
   }
 
-  /** The environment's sandbox for a fork plan. */
+  /** The environment's sandbox for a fork plan: the zygote's spare child when it fits, else one forked now. */
   Sandbox forkSandbox(Plan.Fork fork, FunctionVersion version, int maxPids) {
-    return backend.prepareFork(fork.zygote().sandbox(), fork.zygote().controlSocket(),
-        new SandboxLimits(version.memorySize(), version.ephemeralStorageSize(), maxPids, false));
+    var zygote = fork.zygote();
+    var limits = forkLimits(version, maxPids);
+    for (Sandbox spare = zygote.spares().poll(); spare != null; spare = zygote.spares().poll()) {
+      if (!spare.exited().isDone() && spare.limits().sameShape(limits)) {
+        refill(zygote, limits);
+        return spare;
+      }
+      spare.close();
+    }
+    refill(zygote, limits);
+    return backend.prepareFork(zygote.sandbox(), zygote.controlSocket(), limits);
+  }
+
+  /** Forks the zygote's next spare child in the background, unless one is there or on its way. */
+  private void refill(Zygote zygote, SandboxLimits limits) {
+    if (!zygote.spares().isEmpty() || !zygote.refilling().compareAndSet(false, true)) {
+      return;
+    }
+    Thread.startVirtualThread(() -> {
+      try {
+        var spare = backend.prepareFork(zygote.sandbox(), zygote.controlSocket(), limits);
+        zygote.spares().add(spare);
+        if (closed || zygote.sandbox().exited().isDone()) {
+          zygote.close();
+        }
+      } catch (RuntimeException e) {
+        log.debug("no spare fork for {}: {}", zygote.functionName(), e.toString());
+      } finally {
+        zygote.refilling().set(false);
+      }
+    });
+  }
+
+  private static SandboxLimits forkLimits(FunctionVersion version, int maxPids) {
+    return new SandboxLimits(version.memorySize(), version.ephemeralStorageSize(), maxPids, false);
   }
 
   /** Stops the zygotes of a function (deleted), or of its configurations other than {@code keep} (updated). */
@@ -277,7 +325,7 @@ final class StartSnapshots implements AutoCloseable {
       if (z != null && z.account().equals(account) && z.functionName().equals(functionName)
           && !z.key().equals(keepKey) && (keep == null || z.version().equals(keep.version()))) {
         log.info("zygote retired: function={} version={}", z.functionName(), z.version());
-        z.sandbox().close();
+        z.close();
         return true;
       }
       return false;
@@ -290,7 +338,7 @@ final class StartSnapshots implements AutoCloseable {
     zygotes.entrySet().removeIf(e -> {
       var z = e.getValue().getNow(null);
       if (z != null && z.lastUsedNanos().get() < cutoff) {
-        z.sandbox().close();
+        z.close();
         return true;
       }
       return false;
@@ -307,7 +355,7 @@ final class StartSnapshots implements AutoCloseable {
     closed = true;
     for (var f : zygotes.values()) {
       f.thenAccept(z -> {
-        if (z != null) z.sandbox().close();
+        if (z != null) z.close();
       });
     }
     zygotes.clear();

@@ -444,9 +444,9 @@ def _invoke(api, handler, headers, body):
 # With _KILN_ZYGOTE_SOCKET set, the bootstrap imports the handler (the function's init runs once, here), runs the
 # functions registered with snapshot_restore_py.register_before_snapshot, then serves forks: every connection to
 # the socket asks for one new execution environment. The child gets namespaces of its own (user, mount, network,
-# IPC, UTS: a private /tmp, only loopback, no view of its siblings' sockets), drops every capability, waits until
-# Kiln has moved it into the environment's cgroup and opened its Runtime API, takes the environment variables
-# Kiln sent, runs the after-restore hooks and serves invocations like a normally started runtime. Its output goes
+# IPC, UTS: a private /tmp, only loopback, no view of its siblings' sockets), drops every capability and reports;
+# Kiln moves it into the environment's cgroup and opens its Runtime API. It then waits, parked, until Kiln sends
+# the environment variables of the invocation that needs it, runs the after-restore hooks and serves invocations like a normally started runtime. Its output goes
 # to the connection; when it ends, the zygote writes its exit status there.
 
 _before_snapshot = []
@@ -545,13 +545,13 @@ def _become_environment(conn, request):
     global _OUTPUT_MARK
     _isolate_child(int(request.get("tmpMb", 512)))
     conn.sendall(("forked %d\n" % os.getpid()).encode())
-    if _read_line(conn) != "go":
-        os._exit(3)
+    # parked until Kiln hands this environment to an invocation
+    environment = json.loads(_read_line(conn))["env"]
     os.dup2(conn.fileno(), 1)
     os.dup2(conn.fileno(), 2)
     conn.close()
     os.environ.clear()
-    os.environ.update(request["env"])
+    os.environ.update(environment)
     _OUTPUT_MARK = os.environ.get("_KILN_OUTPUT_MARK", "").encode("utf-8")
     _run_hooks(_after_restore)
     _serve(_RuntimeApi(os.environ.get("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001")), _zygote_handler)

@@ -93,6 +93,12 @@ final class Environment implements RuntimeApiHandler {
     stats.transition(null, EnvironmentState.CREATED);
   }
 
+  /** The longest a first invocation waits for init output still in the pipe. */
+  private static final java.time.Duration INIT_OUTPUT_WAIT = java.time.Duration.ofMillis(200);
+  private volatile long initializedNanos;
+  /** Set once the first invocation has waited for init's output. */
+  private volatile boolean initOutputSettled;
+
   /** Started from a start-up snapshot: its REPORT line says Restore Duration, as Lambda's SnapStart does. */
   private final boolean restored;
 
@@ -180,6 +186,12 @@ final class Environment implements RuntimeApiHandler {
     if (!move(EnvironmentState.IDLE, EnvironmentState.BUSY)) {
       return finish(pending, new Outcome.EnvironmentFailure("Runtime.ExitError",
           "RequestId: " + request.requestId() + " Error: Runtime exited without providing a reason", null), cold);
+    }
+    if (!initOutputSettled) {
+      // What init printed before asking for work may still be in the pipe: it belongs before START, not to
+      // this invocation, which collects every line from now on.
+      sandbox.awaitOutputDelivered(initializedNanos, INIT_OUTPUT_WAIT);
+      initOutputSettled = true;
     }
     current = pending;
     logTarget = pending;
@@ -346,7 +358,8 @@ final class Environment implements RuntimeApiHandler {
       return null;
     }
     if (!initialized.isDone()) {
-      initDurationMs = (System.nanoTime() - launchedNanos) / 1e6;
+      initializedNanos = System.nanoTime();
+      initDurationMs = (initializedNanos - launchedNanos) / 1e6;
       idleSinceNanos = System.nanoTime();
       move(EnvironmentState.INITIALIZING, EnvironmentState.IDLE);
       initialized.complete(null);

@@ -90,6 +90,7 @@ final class StartSnapshots implements AutoCloseable {
   private final Function<FunctionVersion, Path> codeDirs;
   private final Map<String, CompletableFuture<Boolean>> trainings = new ConcurrentHashMap<>();
   private final Map<String, CompletableFuture<Zygote>> zygotes = new ConcurrentHashMap<>();
+  private final Map<String, String> runtimeStamps = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   /** @param root where snapshot files are kept; null turns snapshots off */
@@ -157,26 +158,6 @@ final class StartSnapshots implements AutoCloseable {
           () -> train(k, version, plain, recipe), Thread::startVirtualThread));
     }
     return boot;
-  }
-
-  /** Waits until the configuration's snapshot is made or known impossible; for tests and benchmarks. */
-  boolean awaitSnapshot(FunctionVersion version, RuntimeCommand plain, Duration limit) throws InterruptedException {
-    long deadline = System.nanoTime() + limit.toNanos();
-    while (System.nanoTime() < deadline) {
-      var plan = plan(version, plain);
-      if (plan instanceof Plan.Fork || (plan instanceof Plan.Boot b && b.snapshotKind() != null)) {
-        return true;
-      }
-      boolean settled = isPython(version.runtime())
-          ? zygotes.getOrDefault(key(version, "python"), CompletableFuture.completedFuture(null)).isDone()
-          : runtimes.snapshotRecipe(version.runtime())
-              .map(r -> Files.exists(root.resolve(key(version, r.kind()) + ".failed"))).orElse(true);
-      if (settled && !(plan(version, plain) instanceof Plan.Fork)) {
-        return false;
-      }
-      Thread.sleep(20);
-    }
-    return false;
   }
 
   private boolean train(String key, FunctionVersion version, RuntimeCommand plain, SnapshotRecipe recipe) {
@@ -374,14 +355,7 @@ final class StartSnapshots implements AutoCloseable {
     var text = new StringBuilder(String.join("\u0000", kind, v.account(), v.functionName(), v.code().sha256Hex(), v.runtime(),
         String.valueOf(v.handler()), new TreeMap<>(v.environment()).toString(), v.architectures().toString()));
     String family = kind.equals("python") ? "python" : kind.startsWith("node") ? "node" : "java";
-    try (var files = Files.list(runtimes.runtimeDir().resolve(family))) {
-      for (var f : files.sorted().toList()) {
-        text.append('\u0000').append(f.getFileName()).append(':').append(Files.size(f)).append(':')
-            .append(Files.getLastModifiedTime(f).toMillis());
-      }
-    } catch (IOException e) {
-      text.append("\u0000unlisted");
-    }
+    text.append('\u0000').append(runtimeStamps.computeIfAbsent(family, this::runtimeStamp));
     if (kind.equals("python")) {
       text.append('\u0000').append(v.version()); // a zygote's init saw the version's variables
     }
@@ -391,6 +365,20 @@ final class StartSnapshots implements AutoCloseable {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is part of every JDK", e);
     }
+  }
+
+  /** The runtime's installed files (names, sizes, times), read once: they do not change while Kiln runs. */
+  private String runtimeStamp(String family) {
+    var stamp = new StringBuilder();
+    try (var files = Files.list(runtimes.runtimeDir().resolve(family))) {
+      for (var f : files.sorted().toList()) {
+        stamp.append(f.getFileName()).append(':').append(Files.size(f)).append(':')
+            .append(Files.getLastModifiedTime(f).toMillis()).append('\u0000');
+      }
+    } catch (IOException e) {
+      stamp.append("unlisted");
+    }
+    return stamp.toString();
   }
 
   private static SandboxLimits limits(FunctionVersion version, int memoryMb) {

@@ -100,16 +100,6 @@ public final class Worker implements AutoCloseable {
     snapshots = new StartSnapshots(root, backend, runtimes, settings.region(), v -> codeCache.directory(v.code()));
   }
 
-  /**
-   * Waits (at most {@code limit}) until the version's configuration has its start-up snapshot, and tells whether
-   * it has one; for tests and benchmarks, which want to measure restores rather than the first boot.
-   */
-  public boolean awaitSnapshot(FunctionVersion version, java.time.Duration limit) throws InterruptedException {
-    var command = runtimes.command(version.runtime(), version.handler()).orElse(null);
-    var s = snapshots;
-    return command != null && s != null && s.awaitSnapshot(version, command, limit);
-  }
-
   /** Zygotes (Python start-up snapshots) running now. */
   public int zygotes() {
     var s = snapshots;

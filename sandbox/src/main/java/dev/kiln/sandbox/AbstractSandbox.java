@@ -296,6 +296,19 @@ abstract class AbstractSandbox implements Sandbox {
     }
   }
 
+  @Override
+  public long takeOutput(String name, Path target, long maxBytes) throws IOException {
+    if (name.isEmpty() || name.contains("/") || name.equals(".") || name.equals("..")) {
+      throw new IllegalArgumentException("not a plain file name: " + name);
+    }
+    if (closed.get()) throw new SandboxException("sandbox " + id + " is closed");
+    killProcesses();
+    return SandboxFiles.copyOut(outputDir.resolve(name), target, SandboxFiles.sandboxUid(), maxBytes);
+  }
+
+  /** Kills every process in the sandbox (its directory stays until {@link #close()}). */
+  protected abstract void killProcesses();
+
   /** Backend work before the start script runs (limits). */
   protected abstract void beforeLaunch(Launch launch);
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
@@ -14,6 +15,10 @@ import java.nio.file.attribute.PosixFilePermissions;
  * Makes a function's code appear in a sandbox's task directory: hard links when the code is on the same
  * file system (no data copied; the sandbox mounts the directory read-only, so the shared inodes cannot be
  * changed from inside), a copy otherwise. Measured here: about 15 µs per file.
+ *
+ * <p>Both sources are Kiln's own (the code cache, which never holds a link that leaves its tree, and the
+ * snapshot directory); still nothing here follows a link: link(2) links the link itself, and copies are made
+ * with NOFOLLOW_LINKS, so a link is recreated as a link, resolved inside the sandbox only.
  */
 final class CodeTree {
   private CodeTree() {}
@@ -49,7 +54,7 @@ final class CodeTree {
               copy = true;
             }
           }
-          Files.copy(file, t, StandardCopyOption.COPY_ATTRIBUTES);
+          Files.copy(file, t, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
         }
         return FileVisitResult.CONTINUE;
       }
@@ -61,7 +66,7 @@ final class CodeTree {
     try {
       Files.createLink(target, source);
     } catch (FileSystemException e) {
-      Files.copy(source, target, StandardCopyOption.COPY_ATTRIBUTES);
+      Files.copy(source, target, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
     }
   }
 }

@@ -133,6 +133,11 @@ final class CrunSandbox extends AbstractSandbox {
   }
 
   @Override
+  protected void killProcesses() {
+    if (cgroup != null) cgroup.killAll();
+  }
+
+  @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) return;
     try {

@@ -5,8 +5,6 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
@@ -105,9 +103,9 @@ final class ForkedSandbox implements Sandbox {
   void fork() {
     try {
       cgroup.setMemory(limits.memoryMb());
-      var c = SocketChannel.open(StandardProtocolFamily.UNIX);
+      // the socket is in the zygote's writable output directory: never follow what it put there
+      var c = SandboxFiles.connectUnix(controlSocket, SandboxFiles.sandboxUid());
       channel = c;
-      c.connect(UnixDomainSocketAddress.of(controlSocket));
       write(c, "{\"tmpMb\":" + limits.ephemeralStorageMb() + ",\"exitMark\":" + Json.str(exitMark) + "}\n");
       reader = new BufferedReader(new InputStreamReader(Channels.newInputStream(c), StandardCharsets.UTF_8));
       String answer = withTimeout(reader);

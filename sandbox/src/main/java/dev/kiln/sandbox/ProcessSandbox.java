@@ -186,6 +186,12 @@ final class ProcessSandbox extends AbstractSandbox {
   }
 
   @Override
+  protected void killProcesses() {
+    if (frozen) signalAll("CONT");
+    killGroup();
+  }
+
+  @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) return;
     try {

@@ -53,6 +53,19 @@ public interface Sandbox extends AutoCloseable {
    */
   Path outputDir();
 
+  /**
+   * Takes the file {@code name} the sandbox wrote to {@link Launch#OUTPUT_DIR}: first every process still in the
+   * sandbox is killed (nothing can swap the file any more), then the file is copied into {@code target}, a new file
+   * (mode 0644) in a directory only Kiln can write. The file is opened without following a link or blocking on a
+   * FIFO and must be a regular file with one link, owned by the sandbox user, at most {@code maxBytes} long.
+   *
+   * @return the bytes copied
+   * @throws java.io.IOException saying why the file was refused or could not be copied
+   */
+  default long takeOutput(String name, Path target, long maxBytes) throws java.io.IOException {
+    throw new java.io.IOException("this sandbox has no output directory");
+  }
+
   /** Peak memory use of everything in the sandbox since launch (before launch: since prepare), in bytes. */
   long peakMemoryBytes();
 

@@ -12,8 +12,11 @@ import dev.kiln.sandbox.SandboxLimits;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -57,6 +60,10 @@ final class StartSnapshots implements AutoCloseable {
   private static final Duration ZYGOTE_START_LIMIT = Duration.ofSeconds(30);
   /** Training runs get at least this much memory, whatever the function's size. */
   private static final int MIN_BUILD_MEMORY_MB = 512;
+  /** A snapshot file larger than this is refused (a function's AOT cache is tens of MB). */
+  static final long MAX_SNAPSHOT_FILE_BYTES = 1L << 30;
+  /** Names of the per-function directories under the root: {@code fn-<hash of account and name>}. */
+  private static final String FUNCTION_DIR_PREFIX = "fn-";
 
   /** How a new environment of a configuration starts. */
   sealed interface Plan {
@@ -91,6 +98,10 @@ final class StartSnapshots implements AutoCloseable {
   private final Map<String, CompletableFuture<Boolean>> trainings = new ConcurrentHashMap<>();
   private final Map<String, CompletableFuture<Zygote>> zygotes = new ConcurrentHashMap<>();
   private final Map<String, String> runtimeStamps = new ConcurrentHashMap<>();
+  /** Per function directory: the snapshot key each version was last planned with (what retiring keeps). */
+  private final Map<String, Map<String, String>> liveKeys = new ConcurrentHashMap<>();
+  /** Per function directory: when the function was deleted (System.nanoTime), so a training in flight is dropped. */
+  private final Map<String, Long> retired = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   /** @param root where snapshot files are kept; null turns snapshots off */
@@ -104,8 +115,20 @@ final class StartSnapshots implements AutoCloseable {
     if (root != null) {
       try {
         Files.createDirectories(root);
-        try (var stale = Files.list(root)) {
-          stale.filter(p -> p.getFileName().toString().startsWith(".tmp-")).forEach(CodeCache::deleteTree);
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwx------"));
+        // Anything but a function's directory is left over: a crashed training, or the layout of an earlier Kiln
+        // (whose copies followed links: what they hold is not to be trusted).
+        try (var entries = Files.list(root)) {
+          for (Path entry : entries.toList()) {
+            if (!entry.getFileName().toString().startsWith(FUNCTION_DIR_PREFIX)
+                || !Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+              CodeCache.deleteTree(entry);
+              continue;
+            }
+            try (var inside = Files.list(entry)) {
+              inside.filter(p -> p.getFileName().toString().startsWith(".tmp-")).forEach(CodeCache::deleteTree);
+            }
+          }
         }
       } catch (IOException e) {
         throw new java.io.UncheckedIOException("cannot prepare the snapshot directory " + root, e);
@@ -147,13 +170,16 @@ final class StartSnapshots implements AutoCloseable {
       return boot;
     }
     String key = key(version, recipe.kind());
-    Path dir = root.resolve(key);
-    if (Files.isRegularFile(dir.resolve(recipe.file()))) {
+    Path functionDir = functionDir(version.account(), version.functionName());
+    liveKeys.computeIfAbsent(functionDir.getFileName().toString(), k -> new ConcurrentHashMap<>())
+        .put(version.version(), key);
+    Path dir = functionDir.resolve(key);
+    if (Files.isRegularFile(dir.resolve(recipe.file()), LinkOption.NOFOLLOW_LINKS)) {
       var files = new LinkedHashMap<String, Path>();
       recipe.files().forEach(name -> files.put(name, dir.resolve(name)));
       return new Plan.Boot(recipe.restore().apply(plain), files, recipe.kind());
     }
-    if (!Files.exists(root.resolve(key + ".failed"))) {
+    if (!Files.exists(functionDir.resolve(key + ".failed"), LinkOption.NOFOLLOW_LINKS)) {
       trainings.computeIfAbsent(key, k -> CompletableFuture.supplyAsync(
           () -> train(k, version, plain, recipe), Thread::startVirtualThread));
     }
@@ -173,22 +199,34 @@ final class StartSnapshots implements AutoCloseable {
             if (!line.isBlank()) lastLine.set(line);
           });
       var exit = sandbox.exited().get(TRAINING_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
-      boolean complete = recipe.files().stream().allMatch(name -> Files.isRegularFile(sandbox.outputDir().resolve(name)));
-      if (exit.code() != 0 || !complete) {
+      if (exit.code() != 0) {
         return failed(key, version, recipe.kind() + " training ended with code " + exit.code() + ": " + lastLine.get());
       }
-      Path temp = root.resolve(".tmp-" + key);
-      Files.createDirectories(temp);
+      Path functionDir = functionDir(version.account(), version.functionName());
+      createPrivateDirectory(functionDir);
+      Path temp = functionDir.resolve(".tmp-" + key);
+      CodeCache.deleteTree(temp);
+      createPrivateDirectory(temp);
       for (String name : recipe.files()) {
-        // modification times kept: a JDK AOT cache checks its class path's jars by size and time
-        Files.copy(sandbox.outputDir().resolve(name), temp.resolve(name), StandardCopyOption.REPLACE_EXISTING,
-            StandardCopyOption.COPY_ATTRIBUTES);
-        Files.setPosixFilePermissions(temp.resolve(name),
-            java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+        // The sandbox wrote these: taken without following links, from a sandbox whose processes are all gone.
+        try {
+          sandbox.takeOutput(name, temp.resolve(name), MAX_SNAPSHOT_FILE_BYTES);
+        } catch (IOException e) {
+          CodeCache.deleteTree(temp);
+          log.warn("snapshot output refused: function={} version={} file={} reason=\"{}\"", version.functionName(),
+              version.version(), name, e.getMessage());
+          return failed(key, version, recipe.kind() + " training left an unusable " + name + ": " + e.getMessage());
+        }
       }
-      Files.move(temp, root.resolve(key), StandardCopyOption.ATOMIC_MOVE);
+      Path made = functionDir.resolve(key);
+      Files.move(temp, made, StandardCopyOption.ATOMIC_MOVE);
+      Long retiredAt = retired.get(functionDir.getFileName().toString());
+      if (retiredAt != null && retiredAt - started > 0) { // the function was deleted while it trained
+        CodeCache.deleteTree(made);
+        return false;
+      }
       log.info("snapshot made: function={} version={} kind={} bytes={} took_ms={}", version.functionName(),
-          version.version(), recipe.kind(), Files.size(root.resolve(key).resolve(recipe.file())),
+          version.version(), recipe.kind(), Files.size(made.resolve(recipe.file())),
           (System.nanoTime() - started) / 1_000_000);
       return true;
     } catch (java.util.concurrent.TimeoutException e) {
@@ -208,7 +246,10 @@ final class StartSnapshots implements AutoCloseable {
   private boolean failed(String key, FunctionVersion version, String reason) {
     log.info("no snapshot: function={} version={} reason=\"{}\"", version.functionName(), version.version(), reason);
     try {
-      Files.writeString(root.resolve(key + ".failed"), reason + "\n");
+      Path functionDir = functionDir(version.account(), version.functionName());
+      createPrivateDirectory(functionDir);
+      Files.writeString(functionDir.resolve(key + ".failed"), reason + "\n", StandardOpenOption.CREATE,
+          StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
     } catch (IOException e) {
       log.debug("cannot record the failed snapshot {}: {}", key, e.toString());
     }
@@ -300,6 +341,9 @@ final class StartSnapshots implements AutoCloseable {
 
   /** Stops the zygotes of a function (deleted), or of its configurations other than {@code keep} (updated). */
   void retire(String account, String functionName, FunctionVersion keep) {
+    if (root != null) {
+      deleteSnapshotFiles(account, functionName, keep);
+    }
     String keepKey = keep == null ? null : key(keep, "python");
     zygotes.entrySet().removeIf(e -> {
       var z = e.getValue().getNow(null);
@@ -311,6 +355,63 @@ final class StartSnapshots implements AutoCloseable {
       }
       return false;
     });
+  }
+
+  /**
+   * Deletes a function's snapshot files: all of them when it was deleted ({@code keep} null), else those of
+   * configurations no version of it was last planned with (an update made them unreachable).
+   */
+  private void deleteSnapshotFiles(String account, String functionName, FunctionVersion keep) {
+    Path functionDir = functionDir(account, functionName);
+    String name = functionDir.getFileName().toString();
+    if (keep == null) {
+      retired.put(name, System.nanoTime());
+      liveKeys.remove(name);
+      CodeCache.deleteTree(functionDir);
+      return;
+    }
+    var recipe = runtimes.snapshotRecipe(keep.runtime()).orElse(null);
+    var keys = liveKeys.computeIfAbsent(name, k -> new ConcurrentHashMap<>());
+    if (recipe != null) {
+      keys.put(keep.version(), key(keep, recipe.kind()));
+    }
+    var live = java.util.Set.copyOf(keys.values());
+    try (var entries = Files.list(functionDir)) {
+      for (Path entry : entries.toList()) {
+        String file = entry.getFileName().toString();
+        String key = file.endsWith(".failed") ? file.substring(0, file.length() - ".failed".length()) : file;
+        if (!file.startsWith(".tmp-") && !live.contains(key) && !trainings.containsKey(key)) {
+          CodeCache.deleteTree(entry);
+        }
+      }
+    } catch (java.nio.file.NoSuchFileException e) {
+      // no snapshot was ever made
+    } catch (IOException e) {
+      log.warn("cannot list the snapshots of {}: {}", functionName, e.toString());
+    }
+  }
+
+  /** The directory of one function's snapshots; its name never depends on text a client chose. */
+  private Path functionDir(String account, String functionName) {
+    try {
+      var digest = MessageDigest.getInstance("SHA-256")
+          .digest((account + "\u0000" + functionName).getBytes(StandardCharsets.UTF_8));
+      return root.resolve(FUNCTION_DIR_PREFIX + HexFormat.of().formatHex(digest, 0, 16));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
+  }
+
+  /** A directory only Kiln can enter (mode 0700), created if missing. */
+  private static void createPrivateDirectory(Path dir) throws IOException {
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      try {
+        Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+      } catch (java.nio.file.FileAlreadyExistsException e) {
+        if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) throw e;
+      }
+    }
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
   }
 
   /** Stops zygotes no environment was forked from for {@code idle}. */

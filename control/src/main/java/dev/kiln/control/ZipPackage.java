@@ -3,10 +3,8 @@ package dev.kiln.control;
 import dev.kiln.core.ErrorCode;
 import dev.kiln.core.KilnException;
 import dev.kiln.core.Limits;
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.util.zip.ZipException;
-import java.util.zip.ZipInputStream;
+import dev.kiln.core.CodeZip;
+import java.nio.ByteBuffer;
 
 /** Checks an uploaded deployment package the way Lambda does before accepting it. */
 final class ZipPackage {
@@ -21,30 +19,18 @@ final class ZipPackage {
       throw new KilnException(ErrorCode.RequestTooLargeException,
           "Zipped size must be smaller than " + Limits.MAX_ZIPPED_UPLOAD_BYTES + " bytes");
     }
-    long unzipped = 0;
-    int entries = 0;
-    byte[] buffer = new byte[64 * 1024];
-    try (var in = new ZipInputStream(new ByteArrayInputStream(zip))) {
-      for (var entry = in.getNextEntry(); entry != null; entry = in.getNextEntry()) {
-        entries++;
-        // Count what actually inflates, not what the header claims: headers can lie.
-        for (int n = in.read(buffer); n > 0; n = in.read(buffer)) {
-          unzipped += n;
-          if (unzipped > Limits.MAX_UNZIPPED_BYTES) {
-            throw KilnException.invalid(
-                "Unzipped size must be smaller than " + Limits.MAX_UNZIPPED_BYTES + " bytes");
-          }
-        }
+    // The worker extracts with the same reader: what is counted here is what it would write.
+    try {
+      var code = CodeZip.read(ByteBuffer.wrap(zip));
+      if (code.entries().isEmpty()) {
+        throw unreadable();
       }
-    } catch (ZipException | IllegalArgumentException e) {
-      throw unreadable();
-    } catch (IOException e) {
-      throw unreadable();
-    }
-    if (entries == 0) {
+      return code.check(Limits.MAX_UNZIPPED_BYTES);
+    } catch (CodeZip.TooLarge e) {
+      throw KilnException.invalid("Unzipped size must be smaller than " + Limits.MAX_UNZIPPED_BYTES + " bytes");
+    } catch (CodeZip.InvalidZip e) {
       throw unreadable();
     }
-    return unzipped;
   }
 
   private static KilnException unreadable() {

@@ -86,8 +86,10 @@ public final class KilnNode implements AutoCloseable {
       var codeStore = new CodeStore(data.resolve("code"));
       var logStore = new LogStore(data.resolve("logs"));
       resources.add(logStore);
+      // Trees of packages no version uses any more are removed (now, and after each delete or code update).
       var codeCache = new CodeCache(data.resolve("cache").resolve("code"), sha -> codeStore.file(sha)
-          .orElseThrow(() -> new IllegalStateException("code package " + sha + " is missing from the code store")));
+          .orElseThrow(() -> new IllegalStateException("code package " + sha + " is missing from the code store")),
+          sha -> store.read(tx -> tx.codeInUse(sha)), dev.kiln.core.Limits.MAX_UNZIPPED_BYTES);
 
       // Reservations are read from the store the first time an account is seen.
       var controlForAdmission = new java.util.concurrent.atomic.AtomicReference<ControlPlane>();

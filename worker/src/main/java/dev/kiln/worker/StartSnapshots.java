@@ -94,7 +94,7 @@ final class StartSnapshots implements AutoCloseable {
   private final SandboxBackend backend;
   private final RuntimeCatalog runtimes;
   private final String region;
-  private final Function<FunctionVersion, Path> codeDirs;
+  private final Function<FunctionVersion, CodeCache.Lease> codeDirs;
   private final Map<String, CompletableFuture<Boolean>> trainings = new ConcurrentHashMap<>();
   private final Map<String, CompletableFuture<Zygote>> zygotes = new ConcurrentHashMap<>();
   private final Map<String, String> runtimeStamps = new ConcurrentHashMap<>();
@@ -106,7 +106,7 @@ final class StartSnapshots implements AutoCloseable {
 
   /** @param root where snapshot files are kept; null turns snapshots off */
   StartSnapshots(Path root, SandboxBackend backend, RuntimeCatalog runtimes, String region,
-      Function<FunctionVersion, Path> codeDirs) {
+      Function<FunctionVersion, CodeCache.Lease> codeDirs) {
     this.root = root;
     this.backend = backend;
     this.runtimes = runtimes;
@@ -194,10 +194,12 @@ final class StartSnapshots implements AutoCloseable {
     var lastLine = new java.util.concurrent.atomic.AtomicReference<String>("");
     long started = System.nanoTime();
     try (Sandbox sandbox = backend.prepare(limits(version, memory))) {
-      sandbox.launch(new Launch(recipe.trainingCommand(), variables, codeDirs.apply(version), memory, Map.of(), true),
-          line -> {
-            if (!line.isBlank()) lastLine.set(line);
-          });
+      try (var code = codeDirs.apply(version)) {
+        sandbox.launch(new Launch(recipe.trainingCommand(), variables, code.directory(), memory, Map.of(), true),
+            line -> {
+              if (!line.isBlank()) lastLine.set(line);
+            });
+      }
       var exit = sandbox.exited().get(TRAINING_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
       if (exit.code() != 0) {
         return failed(key, version, recipe.kind() + " training ended with code " + exit.code() + ": " + lastLine.get());
@@ -269,14 +271,16 @@ final class StartSnapshots implements AutoCloseable {
     try {
       sandbox = backend.prepare(limits(version, memory));
       sandbox.exited().thenRun(() -> ready.complete(false));
-      sandbox.launch(new Launch(plain.command(), variables, codeDirs.apply(version), memory, Map.of(), true), line -> {
-        if (line.equals(ZYGOTE_READY)) {
-          ready.complete(true);
-        } else if (!line.isBlank()) {
-          lastLine.set(line);
-          log.debug("zygote {}: {}", version.functionName(), line);
-        }
-      });
+      try (var code = codeDirs.apply(version)) {
+        sandbox.launch(new Launch(plain.command(), variables, code.directory(), memory, Map.of(), true), line -> {
+          if (line.equals(ZYGOTE_READY)) {
+            ready.complete(true);
+          } else if (!line.isBlank()) {
+            lastLine.set(line);
+            log.debug("zygote {}: {}", version.functionName(), line);
+          }
+        });
+      }
       if (ready.get(ZYGOTE_START_LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
         log.info("zygote ready: function={} version={} key={}", version.functionName(), version.version(), key);
         var zygote = new Zygote(key, version.account(), version.functionName(), version.version(), sandbox,

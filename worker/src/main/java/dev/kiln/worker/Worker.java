@@ -97,7 +97,7 @@ public final class Worker implements AutoCloseable {
    * should be on the same file system as the sandboxes so they can be hard-linked into them.
    */
   public void enableSnapshots(Path root) {
-    snapshots = new StartSnapshots(root, backend, runtimes, settings.region(), v -> codeCache.directory(v.code()));
+    snapshots = new StartSnapshots(root, backend, runtimes, settings.region(), v -> codeCache.use(v.code()));
   }
 
   /** Zygotes (Python start-up snapshots) running now. */
@@ -162,6 +162,7 @@ public final class Worker implements AutoCloseable {
    */
   public void retireFunction(String account, String function) {
     deletedAt.put(account + ":" + function, System.nanoTime());
+    codeCache.removeUnusedSoon();
     if (snapshots != null) {
       snapshots.retire(account, function, null);
     }
@@ -186,6 +187,7 @@ public final class Worker implements AutoCloseable {
 
   /** Retires idle environments of configurations older than the version's current one. */
   public void retireSuperseded(FunctionVersion version) {
+    codeCache.removeUnusedSoon(); // an update may have replaced the only use of a package
     if (snapshots != null) {
       snapshots.retire(version.account(), version.functionName(), version);
     }
@@ -727,7 +729,14 @@ public final class Worker implements AutoCloseable {
       boolean evictForRoom) {
     var command = runtimes.command(version.runtime(), version.handler())
         .orElseThrow(() -> new IllegalStateException("runtime " + version.runtime() + " is not supported"));
-    var codeDir = codeCache.directory(version.code());
+    // The tree stays until the sandbox has its own links to it (launch), even if the function is deleted now.
+    try (var code = codeCache.use(version.code())) {
+      return create(key, version, initializationType, evictForRoom, command, code.directory());
+    }
+  }
+
+  private Environment create(FunctionKey key, FunctionVersion version, String initializationType,
+      boolean evictForRoom, RuntimeCommand command, Path codeDir) {
     var entrypoint = command.command().getFirst();
     if (entrypoint.startsWith("/var/task/")) {
       var file = codeDir.resolve(entrypoint.substring("/var/task/".length()));

@@ -1,12 +1,12 @@
 package dev.kiln.server;
 
 import dev.kiln.core.Credential;
+import dev.kiln.core.PrivateFiles;
 import dev.kiln.store.MetadataStore;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Optional;
 import java.util.function.Function;
@@ -53,27 +53,21 @@ final class AccountBootstrap {
   }
 
   static void writeCredentialsFile(Path dataDir, Credential credential, String region) throws IOException {
-    var file = dataDir.resolve("credentials");
-    var temp = dataDir.resolve("credentials.tmp");
     var text = "[default]\naws_access_key_id = " + credential.accessKeyId() + "\naws_secret_access_key = "
         + credential.secretAccessKey() + "\nregion = " + region + "\n";
-    Files.writeString(temp, text);
-    Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-------"));
-    Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    PrivateFiles.write(dataDir.resolve("credentials"), text.getBytes(StandardCharsets.UTF_8));
   }
 
   /** A node-local secret, created once; signs code download links so they survive restarts. */
   static byte[] codeLinkKey(Path dataDir) throws IOException {
     var file = dataDir.resolve("code-link.key");
     if (Files.exists(file)) {
+      PrivateFiles.restrict(file); // an earlier Kiln may have left it readable
       return Files.readAllBytes(file);
     }
     var key = new byte[32];
     RANDOM.nextBytes(key);
-    var temp = dataDir.resolve("code-link.key.tmp");
-    Files.write(temp, key);
-    Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-------"));
-    Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    PrivateFiles.write(file, key);
     return key;
   }
 

@@ -75,7 +75,8 @@ public final class KilnNode implements AutoCloseable {
           + "because anyone could use the well-known key test/test. Bind to 127.0.0.1 or drop the flag.");
     }
     var data = config.dataDir();
-    Files.createDirectories(data);
+    // Other local users reach nothing in it: the database, secrets, code, logs and snapshots of every account.
+    dev.kiln.core.PrivateFiles.directory(data);
     var clock = Clock.systemUTC();
     var resources = new ArrayList<AutoCloseable>();
     var phases = new StartupPhases();

@@ -1,5 +1,6 @@
 package dev.kiln.store;
 
+import dev.kiln.core.PrivateFiles;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.io.IOException;
@@ -58,8 +59,14 @@ public final class SqliteStore implements MetadataStore {
     Path file = config.file().toAbsolutePath();
     try {
       Files.createDirectories(file.getParent());
+      // Every account's keys are in it: 0600 from its creation. SQLite gives its -wal and -shm files the
+      // database's mode; those an earlier Kiln left readable are put right too.
+      PrivateFiles.create(file);
+      PrivateFiles.restrict(file.resolveSibling(file.getFileName() + "-wal"));
+      PrivateFiles.restrict(file.resolveSibling(file.getFileName() + "-shm"));
+      PrivateFiles.restrict(file.resolveSibling(file.getFileName() + "-journal"));
     } catch (IOException e) {
-      throw new StoreException("cannot create the directory for " + file, e);
+      throw new StoreException("cannot create " + file + " readable by its owner only", e);
     }
     String url = "jdbc:sqlite:" + file;
     SQLiteDataSource writerSource = new SQLiteDataSource(writerConfig());

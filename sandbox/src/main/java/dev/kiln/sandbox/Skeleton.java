@@ -14,7 +14,7 @@ import java.util.Map;
  */
 final class Skeleton {
   static final List<String> DIRS =
-      List.of("usr", "etc", "proc", "dev", "sys", "tmp", "var/task", "var/runtime", "run/kiln", "run/kiln-output", "opt");
+      List.of("usr", "etc", "proc", "dev", "sys", "tmp", "var/task", "var/runtime", "run/kiln", "run/kiln-output", "run/kiln-proc", "opt");
   static final Map<String, String> LINKS = Map.of("bin", "usr/bin", "lib", "usr/lib", "lib64", "usr/lib64", "sbin", "usr/sbin");
 
   private Skeleton() {}

@@ -133,6 +133,7 @@ class ForkedIsolationTest extends InvokeTestBase {
           });
       Invocation restored = invoke(name, "{\"tag\": \"after\"}", b -> b.tenantId("after"));
       assertThat(restored.ok().path("tag").asString()).isEqualTo("after");
+      assertThat(restored.log()).as("forked from the new zygote").contains("Restore Duration:");
     } finally {
       if (Files.exists(Path.of("/proc/" + zygote))) {
         signal(zygote, "CONT");
@@ -159,7 +160,9 @@ class ForkedIsolationTest extends InvokeTestBase {
         .until(() -> victim.isDone() || workerStats().path("environments").path("BUSY").asLong() > busyBefore);
 
     String attack = "{\"tag\": \"beta\", \"signals\": [\"" + String.join("\", \"", signals) + "\"]}";
-    JsonNode beta = invokeFor(name, attack, perTenant ? "beta" : null).ok();
+    Invocation betaCall = invokeFor(name, attack, perTenant ? "beta" : null);
+    JsonNode beta = betaCall.ok();
+    assertThat(betaCall.log()).as("beta runs in an environment forked from the zygote").contains("Restore Duration:");
     assertThat(beta.path("shm").toString()).as("beta's /dev/shm: %s", beta).doesNotContain("secret-alpha");
     assertThat(beta.path("output").toString()).as("beta's /run/kiln-output: %s", beta)
         .doesNotContain("secret-alpha").doesNotContain("zygote.sock");
@@ -175,6 +178,7 @@ class ForkedIsolationTest extends InvokeTestBase {
 
     // New tenants (or requests) after the attack: answers, not 500s.
     List<String> tags = new ArrayList<>();
+    int restored = 0;
     for (int i = 0; i < 4; i++) {
       String tag = "new-" + i;
       Invocation call = invokeFor(name, "{\"tag\": \"" + tag + "\"}", perTenant ? tag : null);
@@ -182,8 +186,10 @@ class ForkedIsolationTest extends InvokeTestBase {
       JsonNode probe = call.ok();
       assertThat(probe.path("shm").toString()).as("%s's /dev/shm", tag).doesNotContain("secret-");
       tags.add(probe.path("tag").asString());
+      restored += call.log().contains("Restore Duration:") ? 1 : 0;
     }
     assertThat(tags).containsExactly("new-0", "new-1", "new-2", "new-3");
+    assertThat(restored).as("environments still forked from the zygote after the attack").isPositive();
   }
 
   private Invocation invokeFor(String name, String payload, String tenant) {

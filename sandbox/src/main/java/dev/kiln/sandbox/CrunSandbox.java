@@ -19,7 +19,7 @@ final class CrunSandbox extends AbstractSandbox {
    * Where a zygote sandbox has a second, unmasked {@code /proc}: the kernel lets a process in a user namespace
    * mount a new proc only when a proc is fully visible in its mount namespace (crun masks parts of
    * {@code /proc}), and a forked environment needs a proc of its own PID namespace. The directory is a root-owned
-   * 0700 tmpfs, so neither the zygote's processes nor the environments can enter it.
+   * 0700 directory of the skeleton root, so neither the zygote's processes nor the environments can enter it.
    */
   static final String ZYGOTE_FULL_PROC = "/run/kiln-proc";
 
@@ -190,7 +190,6 @@ final class CrunSandbox extends AbstractSandbox {
         mount("/tmp", "tmpfs", "tmpfs",
             List.of("nosuid", "nodev", "mode=1777", "size=" + limits.ephemeralStorageMb() + "m"))));
     if (zygote) {
-      mounts.add(mount(ZYGOTE_FULL_PROC, "tmpfs", "tmpfs", List.of("nosuid", "nodev", "noexec", "mode=700", "size=4k")));
       mounts.add(mount(ZYGOTE_FULL_PROC + "/proc", "proc", "proc", List.of("nosuid", "noexec", "nodev")));
     }
     if (backend.runtimeDir != null) {

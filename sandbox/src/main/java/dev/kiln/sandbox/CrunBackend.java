@@ -141,11 +141,20 @@ final class CrunBackend implements SandboxBackend {
 
   @Override
   public Sandbox prepare(SandboxLimits limits) {
+    return prepare(limits, false);
+  }
+
+  @Override
+  public Sandbox prepareZygote(SandboxLimits limits) {
+    return prepare(limits, true);
+  }
+
+  private Sandbox prepare(SandboxLimits limits, boolean zygote) {
     if (closed.get()) throw new SandboxException("sandbox backend is closed");
     Path dir = root.newSandboxDir();
     CrunSandbox sandbox;
     try {
-      sandbox = new CrunSandbox(this, dir, limits);
+      sandbox = new CrunSandbox(this, dir, limits, zygote);
     } catch (RuntimeException e) {
       Os.deleteTreeQuietly(dir);
       throw e;
@@ -167,8 +176,8 @@ final class CrunBackend implements SandboxBackend {
   @Override
   public Sandbox prepareFork(Sandbox zygote, Path controlSocket, SandboxLimits limits) {
     if (closed.get()) throw new SandboxException("sandbox backend is closed");
-    if (!(zygote instanceof CrunSandbox parent) || !live.contains(parent)) {
-      throw new SandboxException("the zygote is not a live sandbox of this backend");
+    if (!(zygote instanceof CrunSandbox parent) || !live.contains(parent) || !parent.zygote) {
+      throw new SandboxException("the zygote is not a live zygote sandbox of this backend");
     }
     Path dir = root.newSandboxDir();
     ForkedSandbox fork;

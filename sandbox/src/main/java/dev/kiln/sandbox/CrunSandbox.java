@@ -15,15 +15,26 @@ final class CrunSandbox extends AbstractSandbox {
   private static final String SOCKET_INSIDE = "/run/kiln/runtime.sock";
   private static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
 
+  /**
+   * Where a zygote sandbox has a second, unmasked {@code /proc}: the kernel lets a process in a user namespace
+   * mount a new proc only when a proc is fully visible in its mount namespace (crun masks parts of
+   * {@code /proc}), and a forked environment needs a proc of its own PID namespace. The directory is a root-owned
+   * 0700 directory of the skeleton root, so neither the zygote's processes nor the environments can enter it.
+   */
+  static final String ZYGOTE_FULL_PROC = "/run/kiln-proc";
+
   private final CrunBackend backend;
+  /** Whether environments are forked from this sandbox's runtime (see {@link #ZYGOTE_FULL_PROC}). */
+  final boolean zygote;
   private final boolean socat;
   private int port;
   private CgroupV1 cgroup;
   private final CgroupGauges gauges;
 
-  CrunSandbox(CrunBackend backend, Path dir, SandboxLimits limits) {
+  CrunSandbox(CrunBackend backend, Path dir, SandboxLimits limits, boolean zygote) {
     super(dir, limits);
     this.backend = backend;
+    this.zygote = zygote;
     this.socat = backend.useSocat && !limits.network();
     this.port = RUNTIME_API_PORT;
     this.gauges = new CgroupGauges(id, closed);
@@ -183,6 +194,9 @@ final class CrunSandbox extends AbstractSandbox {
         mount(Launch.OUTPUT_DIR, "bind", outputDir.toString(), List.of("bind", "rw", "nosuid", "nodev", "noexec")),
         mount("/tmp", "tmpfs", "tmpfs",
             List.of("nosuid", "nodev", "mode=1777", "size=" + limits.ephemeralStorageMb() + "m"))));
+    if (zygote) {
+      mounts.add(mount(ZYGOTE_FULL_PROC + "/proc", "proc", "proc", List.of("nosuid", "noexec", "nodev")));
+    }
     if (backend.runtimeDir != null) {
       mounts.add(mount("/var/runtime", "bind", backend.runtimeDir.toString(), List.of("rbind", "ro", "nosuid", "nodev")));
     }

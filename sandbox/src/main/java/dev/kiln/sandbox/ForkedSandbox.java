@@ -21,20 +21,26 @@ import org.slf4j.LoggerFactory;
 
 /**
  * An execution environment forked from a zygote: a runtime that already initialized the function in another
- * crun sandbox (the function's, see {@link SandboxBackend#prepareFork}) and forks on request.
+ * crun sandbox (the function's, see {@link SandboxBackend#prepareZygote}) and forks on request.
  *
- * <p>{@link #fork} asks the zygote for a child over its control socket, ahead of demand. The child unshares user, mount,
- * network, IPC and UTS namespaces (private {@code /tmp}, loopback only, no capabilities) and reports its pid;
- * Kiln then moves it into this environment's own cgroup (memory, pids, CPU, freezer: the same limits as a
- * booted sandbox) and opens the Runtime API on {@code 127.0.0.1:9001} inside its network namespace; the child
- * then waits until {@link #launch} sends its environment variables.
- * The child's stdout and stderr are the control connection; the zygote writes its exit status there at the end.
- * What it does not get, compared with a booted sandbox: a PID namespace of its own (it sees the pids of the
- * function's other environments, but not their files, memory or environment).
+ * <p>{@link #fork} asks the zygote for a child over its control socket, ahead of demand. The child unshares user,
+ * mount, network, IPC, UTS and PID namespaces (private {@code /tmp}, {@code /dev/shm}, {@code /dev/mqueue} and
+ * {@code /dev/pts}, loopback only, the zygote's {@code /run} out of sight) and reports its pid; Kiln moves it into
+ * this environment's own cgroup (memory, pids, CPU, freezer: the same limits as a booted sandbox) and opens the
+ * Runtime API on {@code 127.0.0.1:9001} inside its network namespace, then tells it so. Only then does it fork the
+ * environment's first process (process 1 of the new PID namespace, with a {@code /proc} of its own, no
+ * capabilities and the child seccomp filter), so every process of the environment is in the cgroup and sees no
+ * process of the zygote or of other environments. That process forks the runtime, which waits until
+ * {@link #launch} sends its environment variables. The runtime's stdout and stderr are the control connection;
+ * process 1 writes its exit status there at the end.
  */
 final class ForkedSandbox implements Sandbox {
   private static final Logger log = LoggerFactory.getLogger(ForkedSandbox.class);
-  private static final Duration FORK_TIMEOUT = Duration.ofSeconds(10);
+  /**
+   * How long the zygote may take to fork and isolate a child: a few milliseconds normally; a zygote that takes
+   * longer is broken (stopped, or not answering), and its caller starts the environment another way.
+   */
+  private static final Duration FORK_TIMEOUT = Duration.ofSeconds(5);
 
   private final CrunBackend backend;
   private final CrunSandbox zygote;
@@ -101,6 +107,7 @@ final class ForkedSandbox implements Sandbox {
    * API, then waits for its environment variables. What is left for {@link #launch} is one line.
    */
   void fork() {
+    long deadline = System.nanoTime() + FORK_TIMEOUT.toNanos();
     try {
       cgroup.setMemory(limits.memoryMb());
       // the socket is in the zygote's writable output directory: never follow what it put there
@@ -108,14 +115,13 @@ final class ForkedSandbox implements Sandbox {
       channel = c;
       write(c, "{\"tmpMb\":" + limits.ephemeralStorageMb() + ",\"exitMark\":" + Json.str(exitMark) + "}\n");
       reader = new BufferedReader(new InputStreamReader(Channels.newInputStream(c), StandardCharsets.UTF_8));
-      String answer = withTimeout(reader);
-      if (answer == null || !answer.startsWith("forked ")) {
-        throw new SandboxException("the zygote could not fork an environment: " + answer);
-      }
-      long pid = hostPid(Long.parseLong(answer.substring("forked ".length()).trim()));
+      long pid = hostPid(Long.parseLong(answer("unshared ", deadline).trim()));
       cgroup.addProcess(pid);
       var address = new InetSocketAddress(InetAddress.getLoopbackAddress(), CrunSandbox.RUNTIME_API_PORT);
       relay = new RuntimeApiRelay(NetNs.listen(pid, address), runtimeApiSocket(), id);
+      // The child's network namespace is complete here: its first process is forked only after this answer.
+      write(c, "joined\n");
+      answer("forked", deadline);
     } catch (IOException | RuntimeException e) {
       close();
       throw e instanceof SandboxException se ? se
@@ -148,21 +154,35 @@ final class ForkedSandbox implements Sandbox {
     }
   }
 
-  /** Reads the zygote's first answer, giving up (by closing the channel) after {@link #FORK_TIMEOUT}. */
-  private String withTimeout(BufferedReader reader) throws IOException {
+  /**
+   * The zygote's next answer, which must start with {@code expected}; the rest of it. Gives up (by closing the
+   * channel) at {@code deadline}.
+   */
+  private String answer(String expected, long deadline) throws IOException {
     var watchdog = Thread.ofVirtual().start(() -> {
       try {
-        Thread.sleep(FORK_TIMEOUT);
+        Thread.sleep(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
         closeChannel();
       } catch (InterruptedException done) {
         // answered in time
       }
     });
+    String answer;
     try {
-      return reader.readLine();
+      answer = reader.readLine();
+    } catch (IOException e) {
+      if (System.nanoTime() - deadline >= 0) {
+        throw new SandboxException("the zygote did not fork an environment within " + FORK_TIMEOUT.toMillis() + " ms");
+      }
+      throw e;
     } finally {
       watchdog.interrupt();
     }
+    if (answer == null || !answer.startsWith(expected)) {
+      throw new SandboxException("the zygote could not fork an environment: "
+          + (answer == null ? "it closed the connection" : answer));
+    }
+    return answer.substring(expected.length());
   }
 
   /** The child's pid as the host sees it: the zygote names it in its own PID namespace. */

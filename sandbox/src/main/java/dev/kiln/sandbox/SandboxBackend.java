@@ -25,7 +25,15 @@ public interface SandboxBackend extends AutoCloseable {
   Sandbox prepare(SandboxLimits limits);
 
   /**
-   * An environment to be forked from a zygote: a runtime launched in {@code zygote} (a sandbox of this backend)
+   * A sandbox for a zygote: as {@link #prepare}, plus what the environments forked from it need to isolate
+   * themselves (see {@link #prepareFork}).
+   */
+  default Sandbox prepareZygote(SandboxLimits limits) {
+    return prepare(limits);
+  }
+
+  /**
+   * An environment to be forked from a zygote (a sandbox made by {@link #prepareZygote}): a runtime launched in {@code zygote} (a sandbox of this backend)
    * that listens for fork requests on {@code controlSocket} (a host path, under the zygote's {@link
    * Sandbox#outputDir()}). The environment is forked now, with limits of its own, and waits: {@link
    * Sandbox#launch} only hands it its environment variables.

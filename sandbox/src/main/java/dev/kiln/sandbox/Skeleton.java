@@ -14,7 +14,7 @@ import java.util.Map;
  */
 final class Skeleton {
   static final List<String> DIRS =
-      List.of("usr", "etc", "proc", "dev", "sys", "tmp", "var/task", "var/runtime", "run/kiln", "run/kiln-output", "opt");
+      List.of("usr", "etc", "proc", "dev", "sys", "tmp", "var/task", "var/runtime", "run/kiln", "run/kiln-output", "run/kiln-proc/proc", "opt");
   static final Map<String, String> LINKS = Map.of("bin", "usr/bin", "lib", "usr/lib", "lib64", "usr/lib64", "sbin", "usr/sbin");
 
   private Skeleton() {}
@@ -28,6 +28,8 @@ final class Skeleton {
       Files.createDirectories(p);
       for (Path q = p; !q.equals(dir); q = q.getParent()) Files.setPosixFilePermissions(q, mode);
     }
+    // Only root may enter: a zygote's unmasked /proc is mounted below (see CrunSandbox#ZYGOTE_FULL_PROC).
+    Files.setPosixFilePermissions(dir.resolve("run/kiln-proc"), PosixFilePermissions.fromString("rwx------"));
     for (var e : LINKS.entrySet()) {
       Path link = dir.resolve(e.getKey());
       if (!Files.isSymbolicLink(link)) Files.createSymbolicLink(link, Path.of(e.getValue()));

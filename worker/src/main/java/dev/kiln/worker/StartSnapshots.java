@@ -64,6 +64,28 @@ final class StartSnapshots implements AutoCloseable {
   static final long MAX_SNAPSHOT_FILE_BYTES = 1L << 30;
   /** Names of the per-function directories under the root: {@code fn-<hash of account and name>}. */
   private static final String FUNCTION_DIR_PREFIX = "fn-";
+  /**
+   * The most zygotes a node runs at once, whatever memory is left: each is a process holding a function's
+   * initialized state. Past it, the zygote used least recently (with no environment of its own running) is
+   * retired, or the new configuration boots its environments.
+   */
+  static final int MAX_ZYGOTES = 16;
+  /** After this many zygotes of one configuration broke (a fork failed), its environments boot for good. */
+  private static final int MAX_BROKEN_ZYGOTES = 3;
+
+  /**
+   * The node's memory budget, kept by the worker: a zygote and its spare child are counted like environments of
+   * the function's memory size, from the moment they start until they are closed.
+   */
+  interface MemoryBudget {
+    /** Commits {@code mb} if the budget has room now. */
+    boolean tryReserve(int mb);
+
+    /** Commits {@code mb}, retiring idle environments, spare children and zygotes to make room; false if it cannot. */
+    boolean reserve(int mb);
+
+    void release(int mb);
+  }
 
   /** How a new environment of a configuration starts. */
   sealed interface Plan {
@@ -76,15 +98,61 @@ final class StartSnapshots implements AutoCloseable {
 
   /**
    * A running zygote: the sandbox it runs in, the host path of its control socket, and a child forked ahead of
-   * demand (isolated, in its cgroup, its Runtime API open), so a restore only hands it its environment.
+   * demand (isolated, in its cgroup, its Runtime API open), so a restore only hands it its environment. The zygote
+   * and each spare hold {@code memoryMb} of the node's budget until closed.
    */
-  record Zygote(String key, String account, String functionName, String version, Sandbox sandbox,
-      Path controlSocket, AtomicLong lastUsedNanos, java.util.concurrent.ConcurrentLinkedQueue<Sandbox> spares,
-      java.util.concurrent.atomic.AtomicBoolean refilling) {
+  static final class Zygote {
+    final String key;
+    final String account;
+    final String functionName;
+    final String version;
+    final Sandbox sandbox;
+    final Path controlSocket;
+    final int memoryMb;
+    final AtomicLong lastUsedNanos = new AtomicLong(System.nanoTime());
+    private final java.util.concurrent.ConcurrentLinkedQueue<Sandbox> spares = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.atomic.AtomicBoolean refilling = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    /** The environments forked from it (they die with it: they live in its PID namespace). */
+    private final java.util.Set<Sandbox> forks = ConcurrentHashMap.newKeySet();
+    private final MemoryBudget budget;
+
+    Zygote(String key, FunctionVersion version, Sandbox sandbox, Path controlSocket, int memoryMb, MemoryBudget budget) {
+      this.key = key;
+      this.account = version.account();
+      this.functionName = version.functionName();
+      this.version = version.version();
+      this.sandbox = sandbox;
+      this.controlSocket = controlSocket;
+      this.memoryMb = memoryMb;
+      this.budget = budget;
+    }
+
+    /** A spare child, no longer counted as a spare (the caller owns it now); null when there is none. */
+    Sandbox takeSpare() {
+      var spare = spares.poll();
+      if (spare != null) {
+        budget.release(memoryMb);
+      }
+      return spare;
+    }
+
+    /** Whether an environment forked from it is still running. */
+    boolean hasLiveForks() {
+      forks.removeIf(f -> f.exited().isDone());
+      return !forks.isEmpty();
+    }
+
+    boolean broken() {
+      return closed.get() || sandbox.exited().isDone();
+    }
 
     void close() {
-      sandbox.close();
-      for (Sandbox spare = spares.poll(); spare != null; spare = spares.poll()) {
+      if (closed.compareAndSet(false, true)) {
+        sandbox.close();
+        budget.release(memoryMb);
+      }
+      for (Sandbox spare = takeSpare(); spare != null; spare = takeSpare()) {
         spare.close();
       }
     }
@@ -102,12 +170,16 @@ final class StartSnapshots implements AutoCloseable {
   private final Map<String, Map<String, String>> liveKeys = new ConcurrentHashMap<>();
   /** Per function directory: when the function was deleted (System.nanoTime), so a training in flight is dropped. */
   private final Map<String, Long> retired = new ConcurrentHashMap<>();
+  /** Per configuration key, how many of its zygotes broke. */
+  private final Map<String, Integer> brokenZygotes = new ConcurrentHashMap<>();
+  private final MemoryBudget budget;
   private volatile boolean closed;
 
   /** @param root where snapshot files are kept; null turns snapshots off */
   StartSnapshots(Path root, SandboxBackend backend, RuntimeCatalog runtimes, String region,
-      Function<FunctionVersion, CodeCache.Lease> codeDirs) {
+      Function<FunctionVersion, CodeCache.Lease> codeDirs, MemoryBudget budget) {
     this.root = root;
+    this.budget = budget;
     this.backend = backend;
     this.runtimes = runtimes;
     this.region = region;
@@ -155,14 +227,14 @@ final class StartSnapshots implements AutoCloseable {
       var zygote = zygotes.computeIfAbsent(key, k -> CompletableFuture.supplyAsync(
           () -> startZygote(k, version, plain), Thread::startVirtualThread));
       var ready = zygote.getNow(null);
-      if (ready == null || ready.sandbox().exited().isDone()) {
+      if (ready == null || ready.broken()) {
         if (ready != null) {
           zygotes.remove(key, zygote); // it died: the next new environment starts another
           ready.close();
         }
         return boot;
       }
-      ready.lastUsedNanos().set(System.nanoTime());
+      ready.lastUsedNanos.set(System.nanoTime());
       return new Plan.Fork(ready);
     }
     var recipe = runtimes.snapshotRecipe(version.runtime()).orElse(null);
@@ -262,6 +334,12 @@ final class StartSnapshots implements AutoCloseable {
     // The function's own size: its forks see the zygote's cgroup files at /sys/fs/cgroup (a runtime sizing
     // itself from memory.limit_in_bytes must read the function's memory size there).
     int memory = version.memorySize();
+    if (!makeRoomForZygote(key, memory)) {
+      log.info("no zygote now: function={} version={} reason=\"no memory or zygote left on this node\"",
+          version.functionName(), version.version());
+      zygotes.remove(key); // a later cold start tries again
+      return null;
+    }
     var variables = LambdaVariables.forVersion(version, region, "127.0.0.1:9001",
         LambdaVariables.logStreamName(version.version()), "snap-start", plain.extraEnvironment());
     variables.put(ZYGOTE_SOCKET_VARIABLE, Launch.OUTPUT_DIR + "/zygote.sock");
@@ -269,7 +347,7 @@ final class StartSnapshots implements AutoCloseable {
     var lastLine = new java.util.concurrent.atomic.AtomicReference<String>("");
     Sandbox sandbox = null;
     try {
-      sandbox = backend.prepare(limits(version, memory));
+      sandbox = backend.prepareZygote(limits(version, memory));
       sandbox.exited().thenRun(() -> ready.complete(false));
       try (var code = codeDirs.apply(version)) {
         sandbox.launch(new Launch(plain.command(), variables, code.directory(), memory, Map.of(), true), line -> {
@@ -283,9 +361,7 @@ final class StartSnapshots implements AutoCloseable {
       }
       if (ready.get(ZYGOTE_START_LIMIT.toMillis(), TimeUnit.MILLISECONDS)) {
         log.info("zygote ready: function={} version={} key={}", version.functionName(), version.version(), key);
-        var zygote = new Zygote(key, version.account(), version.functionName(), version.version(), sandbox,
-            sandbox.outputDir().resolve("zygote.sock"), new AtomicLong(System.nanoTime()),
-            new java.util.concurrent.ConcurrentLinkedQueue<>(), new java.util.concurrent.atomic.AtomicBoolean());
+        var zygote = new Zygote(key, version, sandbox, sandbox.outputDir().resolve("zygote.sock"), memory, budget);
         refill(zygote, forkLimits(version, Worker.MAX_PIDS));
         return zygote;
       }
@@ -301,42 +377,126 @@ final class StartSnapshots implements AutoCloseable {
     if (sandbox != null) {
       sandbox.close();
     }
+    budget.release(memory);
     return null; // remembered: this configuration boots normally
   }
 
-  /** The environment's sandbox for a fork plan: the zygote's spare child when it fits, else one forked now. */
+  /**
+   * Commits a new zygote's memory within the node's budget and its zygote bound, retiring the zygote used least
+   * recently (and with no environment of its own running) when the bound is reached.
+   */
+  private boolean makeRoomForZygote(String key, int memoryMb) {
+    while (zygotesBesides(key) >= MAX_ZYGOTES) {
+      if (!retireIdlestZygote()) {
+        return false;
+      }
+    }
+    return budget.reserve(memoryMb);
+  }
+
+  /**
+   * The environment's sandbox for a fork plan: the zygote's spare child when it fits, else one forked now; null when
+   * the zygote cannot fork (it is then retired, and the caller boots the environment instead).
+   */
   Sandbox forkSandbox(Plan.Fork fork, FunctionVersion version, int maxPids) {
     var zygote = fork.zygote();
     var limits = forkLimits(version, maxPids);
-    for (Sandbox spare = zygote.spares().poll(); spare != null; spare = zygote.spares().poll()) {
+    for (Sandbox spare = zygote.takeSpare(); spare != null; spare = zygote.takeSpare()) {
       if (!spare.exited().isDone() && spare.limits().sameShape(limits)) {
+        zygote.forks.add(spare);
         refill(zygote, limits);
         return spare;
       }
       spare.close();
     }
     refill(zygote, limits);
-    return backend.prepareFork(zygote.sandbox(), zygote.controlSocket(), limits);
+    try {
+      var forked = backend.prepareFork(zygote.sandbox, zygote.controlSocket, limits);
+      zygote.forks.add(forked);
+      return forked;
+    } catch (RuntimeException e) {
+      retireBroken(zygote, e);
+      return null;
+    }
   }
 
   /** Forks the zygote's next spare child in the background, unless one is there or on its way. */
   private void refill(Zygote zygote, SandboxLimits limits) {
-    if (!zygote.spares().isEmpty() || !zygote.refilling().compareAndSet(false, true)) {
+    if (!zygote.spares.isEmpty() || !zygote.refilling.compareAndSet(false, true)) {
       return;
     }
     Thread.startVirtualThread(() -> {
+      boolean reserved = false;
       try {
-        var spare = backend.prepareFork(zygote.sandbox(), zygote.controlSocket(), limits);
-        zygote.spares().add(spare);
-        if (closed || zygote.sandbox().exited().isDone()) {
+        // Never at an environment's expense: a spare only takes memory the node has free.
+        reserved = budget.tryReserve(zygote.memoryMb);
+        if (!reserved) {
+          return;
+        }
+        var spare = backend.prepareFork(zygote.sandbox, zygote.controlSocket, limits);
+        zygote.spares.add(spare);
+        reserved = false; // the spare holds it now
+        if (closed || zygote.broken()) {
           zygote.close();
         }
       } catch (RuntimeException e) {
-        log.debug("no spare fork for {}: {}", zygote.functionName(), e.toString());
+        retireBroken(zygote, e);
       } finally {
-        zygote.refilling().set(false);
+        if (reserved) {
+          budget.release(zygote.memoryMb);
+        }
+        zygote.refilling.set(false);
       }
     });
+  }
+
+  /**
+   * Retires a zygote that could not fork (stopped, dead, not answering): new environments of its configuration
+   * boot until the next cold start starts another zygote, unless too many of its zygotes broke already.
+   */
+  private void retireBroken(Zygote zygote, RuntimeException why) {
+    if (closed || zygote.closed.get()) {
+      return;
+    }
+    int broken = brokenZygotes.merge(zygote.key, 1, Integer::sum);
+    log.warn("zygote retired: function={} version={} reason=\"a fork failed: {}\"{}", zygote.functionName,
+        zygote.version, why.getMessage(), broken >= MAX_BROKEN_ZYGOTES ? " (its environments boot from now on)" : "");
+    var gone = broken >= MAX_BROKEN_ZYGOTES ? CompletableFuture.<Zygote>completedFuture(null) : null;
+    zygotes.computeIfPresent(zygote.key, (k, f) -> f.getNow(null) == zygote ? gone : f);
+    zygote.close();
+  }
+
+  /** Drops one spare child, to make room in the memory budget; false when no zygote has one. */
+  boolean dropSpare() {
+    for (var f : zygotes.values()) {
+      var z = f.getNow(null);
+      var spare = z == null ? null : z.takeSpare();
+      if (spare != null) {
+        spare.close();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Retires the zygote used least recently among those with no environment running; false when there is none. */
+  boolean retireIdlestZygote() {
+    Zygote idlest = null;
+    for (var f : zygotes.values()) {
+      var z = f.getNow(null);
+      if (z != null && !z.hasLiveForks() && (idlest == null || z.lastUsedNanos.get() < idlest.lastUsedNanos.get())) {
+        idlest = z;
+      }
+    }
+    if (idlest == null) {
+      return false;
+    }
+    var chosen = idlest;
+    if (zygotes.computeIfPresent(chosen.key, (k, f) -> f.getNow(null) == chosen ? null : f) == null) {
+      log.info("zygote evicted: function={} version={}", chosen.functionName, chosen.version);
+    }
+    chosen.close();
+    return true;
   }
 
   private static SandboxLimits forkLimits(FunctionVersion version, int maxPids) {
@@ -351,9 +511,9 @@ final class StartSnapshots implements AutoCloseable {
     String keepKey = keep == null ? null : key(keep, "python");
     zygotes.entrySet().removeIf(e -> {
       var z = e.getValue().getNow(null);
-      if (z != null && z.account().equals(account) && z.functionName().equals(functionName)
-          && !z.key().equals(keepKey) && (keep == null || z.version().equals(keep.version()))) {
-        log.info("zygote retired: function={} version={}", z.functionName(), z.version());
+      if (z != null && z.account.equals(account) && z.functionName.equals(functionName)
+          && !z.key.equals(keepKey) && (keep == null || z.version.equals(keep.version()))) {
+        log.info("zygote retired: function={} version={}", z.functionName, z.version);
         z.close();
         return true;
       }
@@ -418,17 +578,24 @@ final class StartSnapshots implements AutoCloseable {
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
   }
 
-  /** Stops zygotes no environment was forked from for {@code idle}. */
+  /** Stops zygotes no environment was forked from for {@code idle}, and those that died. */
   void retireIdle(Duration idle) {
     long cutoff = System.nanoTime() - idle.toNanos();
     zygotes.entrySet().removeIf(e -> {
       var z = e.getValue().getNow(null);
-      if (z != null && z.lastUsedNanos().get() < cutoff) {
+      if (z != null && (z.lastUsedNanos.get() < cutoff || z.broken())) {
         z.close();
         return true;
       }
       return false;
     });
+  }
+
+  /** Zygotes running or starting, other than the configuration {@code key}'s. */
+  private int zygotesBesides(String key) {
+    return (int) zygotes.entrySet().stream()
+        .filter(e -> !e.getKey().equals(key) && (!e.getValue().isDone() || e.getValue().getNow(null) != null))
+        .count();
   }
 
   /** Zygotes running now. */

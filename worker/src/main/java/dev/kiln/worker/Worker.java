@@ -97,7 +97,28 @@ public final class Worker implements AutoCloseable {
    * should be on the same file system as the sandboxes so they can be hard-linked into them.
    */
   public void enableSnapshots(Path root) {
-    snapshots = new StartSnapshots(root, backend, runtimes, settings.region(), v -> codeCache.use(v.code()));
+    snapshots = new StartSnapshots(root, backend, runtimes, settings.region(), v -> codeCache.use(v.code()),
+        new StartSnapshots.MemoryBudget() {
+          @Override
+          public boolean tryReserve(int mb) {
+            return tryCommit(mb);
+          }
+
+          @Override
+          public boolean reserve(int mb) {
+            while (!tryCommit(mb)) {
+              if (!makeRoom()) {
+                return false;
+              }
+            }
+            return true;
+          }
+
+          @Override
+          public void release(int mb) {
+            committedMb.addAndGet(-mb);
+          }
+        });
   }
 
   /** Zygotes (Python start-up snapshots) running now. */
@@ -207,24 +228,50 @@ public final class Worker implements AutoCloseable {
 
   /**
    * Commits the version's memory to a new environment within the host budget. When the budget is
-   * full, idle on-demand environments are retired least recently used first; if that is not
-   * enough, the request is refused with {@link HostCapacityExceeded}.
+   * full, room is made ({@link #makeRoom}); if that is not enough, the request is refused with
+   * {@link HostCapacityExceeded}.
    */
   private void reserveMemory(FunctionVersion version, boolean evictForRoom) {
     int needed = version.memorySize();
-    while (true) {
-      long committed = committedMb.get();
-      if (committed + needed <= settings.memoryBudgetMb()) {
-        if (committedMb.compareAndSet(committed, committed + needed)) {
-          return;
-        }
-        continue;
-      }
-      if (!evictForRoom || !evictLeastRecentlyUsed()) {
+    while (!tryCommit(needed)) {
+      if (!evictForRoom || !makeRoom()) {
         throw new HostCapacityExceeded("This node has no memory left for another " + needed + " MB environment ("
-            + committed + " of " + settings.memoryBudgetMb() + " MB committed).");
+            + committedMb.get() + " of " + settings.memoryBudgetMb() + " MB committed).");
       }
     }
+  }
+
+  /** Commits {@code mb} of the budget if it has room now. */
+  private boolean tryCommit(int mb) {
+    while (true) {
+      long committed = committedMb.get();
+      if (committed + mb > settings.memoryBudgetMb()) {
+        return false;
+      }
+      if (committedMb.compareAndSet(committed, committed + mb)) {
+        return true;
+      }
+    }
+  }
+
+  /**
+   * Frees one thing's memory: a zygote's spare child (it only saves a fork), else the idle on-demand
+   * environment used least recently, else the zygote used least recently that has no environment running
+   * (its environments would die with it). False when nothing can go.
+   */
+  private boolean makeRoom() {
+    var s = snapshots;
+    if (s != null && s.dropSpare()) {
+      return true;
+    }
+    if (evictLeastRecentlyUsed()) {
+      return true;
+    }
+    if (s != null && s.retireIdlestZygote()) {
+      stats.evictions.increment();
+      return true;
+    }
+    return false;
   }
 
   private boolean evictLeastRecentlyUsed() {
@@ -747,10 +794,17 @@ public final class Worker implements AutoCloseable {
     var plan = snapshots == null ? new StartSnapshots.Plan.Boot(command, Map.of(), null)
         : snapshots.plan(version, command);
     reserveMemory(version, evictForRoom);
-    Sandbox sandbox;
+    Sandbox sandbox = null;
     try {
-      sandbox = plan instanceof StartSnapshots.Plan.Fork fork ? snapshots.forkSandbox(fork, version, MAX_PIDS)
-          : sandboxes.take(new SandboxLimits(version.memorySize(), version.ephemeralStorageSize(), MAX_PIDS, false));
+      if (plan instanceof StartSnapshots.Plan.Fork fork) {
+        sandbox = snapshots.forkSandbox(fork, version, MAX_PIDS);
+        if (sandbox == null) { // the zygote is broken (and retired): this environment boots
+          plan = new StartSnapshots.Plan.Boot(command, Map.of(), null);
+        }
+      }
+      if (sandbox == null) {
+        sandbox = sandboxes.take(new SandboxLimits(version.memorySize(), version.ephemeralStorageSize(), MAX_PIDS, false));
+      }
     } catch (RuntimeException e) {
       committedMb.addAndGet(-version.memorySize());
       throw e;

@@ -443,11 +443,20 @@ def _invoke(api, handler, headers, body):
 #
 # With _KILN_ZYGOTE_SOCKET set, the bootstrap imports the handler (the function's init runs once, here), runs the
 # functions registered with snapshot_restore_py.register_before_snapshot, then serves forks: every connection to
-# the socket asks for one new execution environment. The child gets namespaces of its own (user, mount, network,
-# IPC, UTS: a private /tmp, only loopback, no view of its siblings' sockets), drops every capability and reports;
-# Kiln moves it into the environment's cgroup and opens its Runtime API. It then waits, parked, until Kiln sends
-# the environment variables of the invocation that needs it, runs the after-restore hooks and serves invocations like a normally started runtime. Its output goes
-# to the connection; when it ends, the zygote writes its exit status there.
+# the socket asks for one new execution environment, made in three steps so that nothing of the zygote or of the
+# other environments is visible or reachable from it:
+#
+# 1. The zygote forks; the child unshares user, mount, network, IPC, UTS and PID namespaces, mounts a private /tmp,
+#    /dev/shm, /dev/mqueue and /dev/pts, hides /run (the zygote's control socket and output) under an empty
+#    read-only mount and reports "unshared <pid>". Kiln moves it into the environment's cgroup, opens its Runtime
+#    API in its network namespace and answers "joined".
+# 2. It forks the environment's init, the first process of the new PID namespace (so already in the cgroup), and
+#    exits. The init mounts a /proc of its namespace, drops every capability, becomes non-dumpable, installs the
+#    child seccomp filter (_KILN_CHILD_SECCOMP) last, and forks the runtime; it then reaps orphans and, when the
+#    runtime ends, writes its exit status to the connection.
+# 3. The runtime reports "forked" and waits, parked, until Kiln sends the environment variables of the invocation
+#    that needs it, runs the after-restore hooks and serves invocations like a normally started runtime. Its
+#    output goes to the connection.
 
 _before_snapshot = []
 _after_restore = []
@@ -478,12 +487,19 @@ def _run_hooks(hooks):
         func(*args, **kwargs)
 
 
-_CLONE_NEWNS, _CLONE_NEWUTS, _CLONE_NEWIPC, _CLONE_NEWUSER, _CLONE_NEWNET = (
-    0x00020000, 0x04000000, 0x08000000, 0x10000000, 0x40000000)
-_MS_NOSUID, _MS_NODEV, _MS_REC, _MS_PRIVATE = 2, 4, 0x4000, 0x40000
+_CLONE_NEWNS, _CLONE_NEWUTS, _CLONE_NEWIPC, _CLONE_NEWUSER, _CLONE_NEWPID, _CLONE_NEWNET = (
+    0x00020000, 0x04000000, 0x08000000, 0x10000000, 0x20000000, 0x40000000)
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 2, 4, 8, 0x1000, 0x4000, 0x40000
+_PR_SET_DUMPABLE, _PR_SET_SECCOMP, _PR_CAPBSET_DROP, _PR_SET_CHILD_SUBREAPER, _PR_SET_NO_NEW_PRIVS = 4, 22, 24, 36, 38
+_SECCOMP_MODE_FILTER = 2
+# What a booted sandbox masks in /proc (crun's maskedPaths): host details no function needs.
+_PROC_MASKED_FILES = (b"kcore", b"keys", b"latency_stats", b"timer_list", b"timer_stats", b"sched_debug")
+_PROC_MASKED_DIRS = (b"acpi", b"asound", b"scsi")
 
 
 _fork_tools = None
+# The filter every environment installs on itself: (the program's buffer, its struct sock_fprog), or None.
+_child_seccomp = None
 
 
 def _load_fork_tools():
@@ -493,41 +509,98 @@ def _load_fork_tools():
     import ctypes
     import fcntl
     import struct
-    _fork_tools = (ctypes, fcntl, struct, ctypes.CDLL(None, use_errno=True))
+    libc = ctypes.CDLL(None, use_errno=True)
+    ulong = ctypes.c_ulong
+    # prctl is variadic: every argument must be passed as a full unsigned long (the kernel checks unused ones are 0)
+    libc.prctl.argtypes = [ctypes.c_int, ulong, ulong, ulong, ulong]
+    libc.prctl.restype = ctypes.c_int
+    libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ulong, ctypes.c_char_p]
+    libc.mount.restype = ctypes.c_int
+    _fork_tools = (ctypes, fcntl, struct, libc)
 
 
-def _isolate_child(tmp_mb):
+def _check(result, what):
+    if result != 0:
+        errno = _fork_tools[0].get_errno()
+        raise OSError(errno, "%s: %s" % (what, os.strerror(errno)))
+
+
+def _mount(source, target, fstype, flags, options):
+    _check(_fork_tools[3].mount(source, target, fstype, flags, options), "mount " + target.decode())
+
+
+def _load_child_seccomp(path):
+    """Reads the filter each environment installs: a raw array of struct sock_filter (8 bytes each)."""
+    global _child_seccomp
+    ctypes = _fork_tools[0]
+    with open(path, "rb") as f:
+        program = f.read()
+    if not program or len(program) % 8 or len(program) // 8 > 4096:
+        raise ValueError("%s is not a seccomp program (%d bytes)" % (path, len(program)))
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    buffer = ctypes.create_string_buffer(program, len(program))
+    _child_seccomp = (buffer, SockFprog(len(program) // 8, ctypes.addressof(buffer)))
+
+
+def _install_child_seccomp():
+    if _child_seccomp is None:
+        return
+    ctypes, _, _, libc = _fork_tools
+    _check(libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "failed to set no_new_privs")
+    _check(libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.addressof(_child_seccomp[1]), 0, 0),
+           "failed to install the seccomp filter")
+
+
+def _unshare(tmp_mb):
+    """Step 1, in the zygote's child: namespaces of its own and private mounts; nothing of the zygote's /run."""
     ctypes, fcntl, struct, libc = _fork_tools
-
-    def check(result, what):
-        if result != 0:
-            raise OSError(ctypes.get_errno(), what + ": " + os.strerror(ctypes.get_errno()))
-
     uid, gid = os.getuid(), os.getgid()
-    check(libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWNET | _CLONE_NEWIPC | _CLONE_NEWUTS), "unshare")
+    _check(libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWNET | _CLONE_NEWIPC | _CLONE_NEWUTS
+                        | _CLONE_NEWPID), "unshare")
     with open("/proc/self/setgroups", "w") as f:
         f.write("deny")
     with open("/proc/self/uid_map", "w") as f:
         f.write("%d %d 1" % (uid, uid))
     with open("/proc/self/gid_map", "w") as f:
         f.write("%d %d 1" % (gid, gid))
-    check(libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None), "mount --make-rprivate /")
-    options = ("mode=1777,size=%dm" % tmp_mb).encode()
-    check(libc.mount(b"tmpfs", b"/tmp", b"tmpfs", _MS_NOSUID | _MS_NODEV, options), "mount /tmp")
-    check(libc.sethostname(b"kiln", 4), "sethostname")
+    _mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None)
+    _mount(b"tmpfs", b"/tmp", b"tmpfs", _MS_NOSUID | _MS_NODEV, ("mode=1777,size=%dm" % tmp_mb).encode())
+    _mount(b"shm", b"/dev/shm", b"tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, b"mode=1777,size=65536k")
+    _mount(b"mqueue", b"/dev/mqueue", b"mqueue", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None)
+    _mount(b"devpts", b"/dev/pts", b"devpts", _MS_NOSUID | _MS_NOEXEC, b"newinstance,ptmxmode=0666,mode=0620")
+    # The zygote's control socket and output (/run/kiln-output) and run files (/run/kiln): out of sight. Mounts
+    # under a mount made here cannot be unmounted from a user namespace made later, so this stays covered.
+    _mount(b"tmpfs", b"/run", b"tmpfs", _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, b"mode=0755,size=4k")
+    _check(libc.sethostname(b"kiln", 4), "sethostname")
     probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         flags = struct.unpack("16sH", fcntl.ioctl(probe, 0x8913, struct.pack("16sH22x", b"lo", 0))[:18])[1]
         fcntl.ioctl(probe, 0x8914, struct.pack("16sH22x", b"lo", flags | 1))  # SIOCSIFFLAGS: IFF_UP
     finally:
         probe.close()
+
+
+def _confine_init():
+    """Step 2, in process 1 of the new PID namespace: its /proc, no capabilities, the seccomp filter last."""
+    libc = _fork_tools[3]
+    _mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None)
+    for name in _PROC_MASKED_FILES:
+        if os.path.exists(b"/proc/" + name):
+            _mount(b"/dev/null", b"/proc/" + name, None, _MS_BIND, None)
+    for name in _PROC_MASKED_DIRS:
+        if os.path.isdir(b"/proc/" + name):
+            _mount(b"tmpfs", b"/proc/" + name, b"tmpfs", _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None)
     # Drop every capability the new user namespace gave us (bounding set, then the process's own sets).
     for cap in range(64):
-        if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+        if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
             break
-    header = struct.pack("II", 0x20080522, 0)
-    check(libc.capset(header, bytes(24)), "capset")
-    libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: siblings cannot read our /proc files
+    header = _fork_tools[2].pack("II", 0x20080522, 0)
+    _check(libc.capset(header, bytes(24)), "capset")
+    libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)  # inherited by the runtime: no process may read our /proc files
+    _install_child_seccomp()
 
 
 def _read_line(conn):
@@ -542,9 +615,49 @@ def _read_line(conn):
 
 
 def _become_environment(conn, request):
+    _unshare(int(request.get("tmpMb", 512)))
+    conn.sendall(("unshared %d\n" % os.getpid()).encode())
+    answer = _read_line(conn)
+    if answer != "joined":
+        raise ValueError("expected 'joined', got %r" % answer[:100])
+    # Forked after Kiln moved us into the environment's cgroup, so everything of the environment is in it.
+    if os.fork() != 0:
+        os._exit(0)  # the zygote, our subreaper, adopts the init
+    _confine_init()
+    runtime = os.fork()
+    if runtime == 0:
+        conn.sendall(b"forked\n")
+        _await_launch(conn)
+    _serve_as_init(conn, runtime, request.get("exitMark", ""))
+
+
+def _serve_as_init(conn, runtime, exit_mark):
+    # Process 1 of the environment: reaps what the function leaves behind and reports the runtime's exit status.
+    # When it ends, the kernel kills every process left in the namespace.
+    devnull = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)  # let go of the zygote's output pipe
+    code = 137
+    while True:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        except (InterruptedError, KeyboardInterrupt):
+            continue
+        if pid == runtime:
+            code = os.waitstatus_to_exitcode(status)
+            code = code if code >= 0 else 128 - code
+            break
+    try:
+        conn.sendall(("\n%s %d\n" % (exit_mark, code)).encode())
+    except OSError:
+        pass
+    os._exit(0)
+
+
+def _await_launch(conn):
     global _OUTPUT_MARK
-    _isolate_child(int(request.get("tmpMb", 512)))
-    conn.sendall(("forked %d\n" % os.getpid()).encode())
     # parked until Kiln hands this environment to an invocation
     environment = json.loads(_read_line(conn))["env"]
     os.dup2(conn.fileno(), 1)
@@ -560,17 +673,20 @@ def _become_environment(conn, request):
 _zygote_handler = None
 
 
-def _serve_forks(path, handler):
+def _serve_forks(path, handler, child_seccomp):
     import selectors
     global _zygote_handler
     _zygote_handler = handler
     _load_fork_tools()
+    if child_seccomp:
+        _load_child_seccomp(child_seccomp)
+    # The inits our children leave behind become ours to reap.
+    _check(_fork_tools[3].prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "prctl PR_SET_CHILD_SUBREAPER")
     _run_hooks(_before_snapshot)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)
     listener.setblocking(False)
-    children = {}  # pid -> (connection, exit mark)
     selector = selectors.DefaultSelector()
     selector.register(listener, selectors.EVENT_READ)
     sys.stdout.write("KILN-ZYGOTE-READY\n")
@@ -596,32 +712,22 @@ def _serve_forks(path, handler):
                 try:
                     selector.close()
                     listener.close()
-                    for other, _ in children.values():
-                        other.close()
                     _become_environment(conn, request)
                 except BaseException as e:  # the environment never started: tell Kiln why
                     try:
-                        conn.sendall(("failed %r\n" % (e,)).encode())
+                        conn.sendall(("failed %s: %s\n" % (type(e).__name__, e)).encode())
                     except Exception:
                         pass
                 finally:
                     os._exit(4)
-            children[pid] = (conn, request.get("exitMark", ""))
-        while children:
+            conn.close()  # the child holds the only copy: nothing of one environment stays in the zygote
+        while True:
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+                pid, _ = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 break
             if pid == 0:
                 break
-            conn, mark = children.pop(pid, (None, ""))
-            if conn is not None:
-                try:
-                    code = os.waitstatus_to_exitcode(status)
-                    conn.sendall(("\n%s %d\n" % (mark, code if code >= 0 else 128 - code)).encode())
-                except OSError:
-                    pass
-                conn.close()
 
 
 def _serve(api, handler):
@@ -637,6 +743,7 @@ def _serve(api, handler):
 def main():
     _install_snapshot_module()
     zygote_socket = os.environ.pop("_KILN_ZYGOTE_SOCKET", None)
+    child_seccomp = os.environ.pop("_KILN_CHILD_SECCOMP", None)
     api = _RuntimeApi(os.environ.get("AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"))
     task_root = os.environ.get("LAMBDA_TASK_ROOT", "/var/task")
     _set_up_path(task_root)
@@ -657,7 +764,11 @@ def main():
         sys.stdout.write("kiln zygote: the function's init failed, environments start normally\n")
         sys.exit(1)
     if zygote_socket:
-        _serve_forks(zygote_socket, handler)
+        try:
+            _serve_forks(zygote_socket, handler, child_seccomp)
+        except (OSError, ValueError) as e:
+            sys.stdout.write("kiln zygote: cannot serve forks (%s), environments start normally\n" % (e,))
+            sys.exit(1)
     if error is not None:
         _log_error(error)
         api.post("/2018-06-01/runtime/init/error", _to_json(error).encode("utf-8"),

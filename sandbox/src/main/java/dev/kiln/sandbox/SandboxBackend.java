@@ -25,6 +25,24 @@ public interface SandboxBackend extends AutoCloseable {
   Sandbox prepare(SandboxLimits limits);
 
   /**
+   * A sandbox for a zygote (see {@link #prepareFork}): like {@link #prepare}, except that its system call filter
+   * ({@link SyscallPolicy#forZygotes()}) lets the zygote's forks make the namespaces they isolate themselves with.
+   * Each fork then installs {@link #forkFilterProgram()} on itself.
+   */
+  default Sandbox prepareZygote(SandboxLimits limits) {
+    return prepare(limits);
+  }
+
+  /**
+   * Host file holding the function filter ({@link SyscallPolicy#forFunctions()}) as a classic BPF program (the
+   * bytes of a {@code struct sock_filter} array, see {@link SeccompBpf}) for a zygote's forks to install on
+   * themselves; empty when this backend filters no system calls.
+   */
+  default java.util.Optional<Path> forkFilterProgram() {
+    return java.util.Optional.empty();
+  }
+
+  /**
    * An environment to be forked from a zygote: a runtime launched in {@code zygote} (a sandbox of this backend)
    * that listens for fork requests on {@code controlSocket} (a host path, under the zygote's {@link
    * Sandbox#outputDir()}). The environment is forked now, with limits of its own, and waits: {@link

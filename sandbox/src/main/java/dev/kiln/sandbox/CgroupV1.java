@@ -33,11 +33,11 @@ final class CgroupV1 {
   /** The CFS period; the quota is a share of it. 100 ms is the kernel's default. */
   static final long CFS_PERIOD_US = 100_000;
   /**
-   * The least CPU a sandbox gets, in thousandths of a vCPU. Lambda's ratio alone would give 128 MB 0.07 vCPU:
-   * measured here, a Java function's cold start then takes over 10 s of wall time (a JVM needs about 0.7 s of
-   * CPU to start and load a handler), past the default 3 s timeout of Lambda's own tools and most of the e2e
-   * suite's. Half a vCPU keeps small functions' starts within a few seconds and still holds a CPU hog of any
-   * size under 884 MB to half a core, so on a two-core host a busy neighbour keeps at least one core.
+   * The least CPU a sandbox gets, in thousandths of a vCPU. Lambda's ratio alone would give 128 MB 0.07 vCPU: each
+   * CPU-second of a cold start (a JVM's class loading and JIT, a large Python import) would then take 14 s of wall
+   * time, past the 3 s default timeout and far past what functions of 128-512 MB (most of the e2e suite's) are
+   * written for. Half a vCPU keeps a single-threaded cold start within 2x of one on a full core, and still holds a
+   * hog of any size under 884 MB to half a core: on a two-core host it leaves its neighbours one and a half.
    */
   static final int MIN_MILLI_VCPUS = 500;
   /** Character devices a sandbox may use: null, zero, full, random, urandom, tty, console, ptmx, pts. */

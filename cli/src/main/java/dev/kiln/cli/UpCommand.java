@@ -53,6 +53,12 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--snapshots", defaultValue = "${env:KILN_SNAPSHOTS:-auto}", description = "Start-up snapshots: 'auto' starts new environments from a snapshot of the initialized function (Python zygote, Node.js V8 snapshot, Java AOT cache) where it allows one; 'off' boots every environment (default: ${DEFAULT-VALUE}).")
   String snapshots;
 
+  @Option(names = "--seccomp", defaultValue = "${env:KILN_SECCOMP:-default}", description = "System call filter of"
+      + " every sandbox: 'default' denies what no function needs (new namespaces, mounts, keyrings, io_uring, bpf,"
+      + " ptrace, kernel modules, ...); 'off' filters nothing and is only for measuring what the filter costs"
+      + " (default: ${DEFAULT-VALUE}).")
+  String seccomp;
+
   @Option(names = "--prewarm", defaultValue = "${env:KILN_PREWARM:-2}", description = "Empty sandboxes kept ready for cold starts (default: ${DEFAULT-VALUE}).")
   int prewarm;
 
@@ -98,7 +104,8 @@ final class UpCommand implements Callable<Integer> {
     try {
       var config = new KilnConfig(host, port, dataDir.toAbsolutePath(), new Region(region), store, devCredentials,
           concurrency, keepAlive, prewarm, scalingBurst, scalingRate, benchBypassAdmission,
-          SqsEndpoints.parse(sqsEndpoint, sqsQueues), asyncRetryBase, warming, snapshotsOn());
+          SqsEndpoints.parse(sqsEndpoint, sqsQueues), asyncRetryBase, warming, snapshotsOn(),
+          dev.kiln.sandbox.SeccompMode.parse(seccomp));
       node = KilnNode.start(config);
     } catch (IllegalArgumentException | IllegalStateException e) {
       System.err.println("kiln: " + e.getMessage());

@@ -28,6 +28,18 @@ final class CgroupV1 {
   static final List<String> REQUIRED = List.of("memory", "pids", "cpu", "freezer");
   static final List<String> OPTIONAL = List.of("cpuacct", "devices");
   private static final long MIB = 1024L * 1024;
+  /** Lambda's ratio: a function gets one vCPU per 1,769 MB of memory. */
+  static final int MB_PER_VCPU = 1769;
+  /** The CFS period; the quota is a share of it. 100 ms is the kernel's default. */
+  static final long CFS_PERIOD_US = 100_000;
+  /**
+   * The least CPU a sandbox gets, in thousandths of a vCPU. Lambda's ratio alone would give 128 MB 0.07 vCPU: each
+   * CPU-second of a cold start (a JVM's class loading and JIT, a large Python import) would then take 14 s of wall
+   * time, past the 3 s default timeout and far past what functions of 128-512 MB (most of the e2e suite's) are
+   * written for. Half a vCPU keeps a single-threaded cold start within 2x of one on a full core, and still holds a
+   * hog of any size under 884 MB to half a core: on a two-core host it leaves its neighbours one and a half.
+   */
+  static final int MIN_MILLI_VCPUS = 500;
   /** Character devices a sandbox may use: null, zero, full, random, urandom, tty, console, ptmx, pts. */
   private static final List<String> DEVICES =
       List.of("c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm",
@@ -103,7 +115,11 @@ final class CgroupV1 {
     }
   }
 
-  /** Memory limit with no swap; cpu.shares proportional to memory as on Lambda (1024 per 1769 MB). */
+  /**
+   * Memory limit with no swap; CPU proportional to memory as on Lambda: cpu.shares (1024 per 1769 MB, the weight
+   * under contention) and a CFS quota (one vCPU per 1769 MB, at least {@link #MIN_MILLI_VCPUS}), the most it may
+   * use even on an idle host, so a CPU hog cannot take the cores its neighbours' requests need.
+   */
   void setMemory(int memoryMb) throws IOException {
     String bytes = Long.toString(memoryMb * MIB);
     if (memsw) {
@@ -124,7 +140,15 @@ final class CgroupV1 {
         // best effort
       }
     }
-    write("cpu", "cpu.shares", Long.toString(Math.max(2, memoryMb * 1024L / 1769)));
+    write("cpu", "cpu.shares", Long.toString(Math.max(2, memoryMb * 1024L / MB_PER_VCPU)));
+    write("cpu", "cpu.cfs_period_us", Long.toString(CFS_PERIOD_US));
+    write("cpu", "cpu.cfs_quota_us", Long.toString(cpuQuotaMicros(memoryMb)));
+  }
+
+  /** The CFS quota per {@link #CFS_PERIOD_US} for a memory size. */
+  static long cpuQuotaMicros(int memoryMb) {
+    long milliVcpus = Math.max(MIN_MILLI_VCPUS, memoryMb * 1000L / MB_PER_VCPU);
+    return CFS_PERIOD_US * milliVcpus / 1000;
   }
 
   void resetPeakMemory() throws IOException {

@@ -86,13 +86,29 @@ final class CrunBackend implements SandboxBackend {
   private final Set<CrunSandbox> live = ConcurrentHashMap.newKeySet();
   private final Set<ForkedSandbox> liveForks = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** {@code linux.seccomp} of function sandboxes and of zygote sandboxes; null when system calls are not filtered. */
+  private final String functionSeccomp;
+  private final String zygoteSeccomp;
+  /** The function filter as a BPF program forks install on themselves; null when not filtering. */
+  private final Path forkFilterProgram;
 
   CrunBackend(Path root, Path runtimeDir) {
-    this(root, runtimeDir, NetNs.unavailableReason() != null);
+    this(root, runtimeDir, SeccompMode.DEFAULT);
   }
 
-  /** @param useSocat bridge the Runtime API with socat inside the sandbox even where the JVM relay works */
   CrunBackend(Path root, Path runtimeDir, boolean useSocat) {
+    this(root, runtimeDir, useSocat, SeccompMode.DEFAULT);
+  }
+
+  CrunBackend(Path root, Path runtimeDir, SeccompMode seccomp) {
+    this(root, runtimeDir, NetNs.unavailableReason() != null, seccomp);
+  }
+
+  /**
+   * @param useSocat bridge the Runtime API with socat inside the sandbox even where the JVM relay works
+   * @param seccomp whether sandboxes get Kiln's system call filter ({@link SyscallPolicy})
+   */
+  CrunBackend(Path root, Path runtimeDir, boolean useSocat, SeccompMode seccomp) {
     String reason = unavailableReason();
     if (reason != null) throw new SandboxException("crun sandboxes are not available: " + reason);
     if (useSocat && !Files.isExecutable(SOCAT)) {
@@ -114,6 +130,16 @@ final class CrunBackend implements SandboxBackend {
     try {
       Files.createDirectories(crunState);
       this.rootfs = Skeleton.create(this.root.path.resolve(RootDir.ROOTFS));
+      if (seccomp == SeccompMode.DEFAULT) {
+        this.functionSeccomp = OciSeccomp.render(SyscallPolicy.forFunctions());
+        this.zygoteSeccomp = OciSeccomp.render(SyscallPolicy.forZygotes());
+        this.forkFilterProgram = this.root.path.resolve(".fork-seccomp.bpf");
+        Files.write(forkFilterProgram, SeccompBpf.compile(SyscallPolicy.forFunctions()));
+      } else {
+        this.functionSeccomp = null;
+        this.zygoteSeccomp = null;
+        this.forkFilterProgram = null;
+      }
     } catch (IOException e) {
       this.root.release();
       throw new SandboxException("cannot set up sandbox root " + this.root.path + ": " + e.getMessage(), e);
@@ -149,12 +175,17 @@ final class CrunBackend implements SandboxBackend {
     return prepare(limits, true);
   }
 
+  @Override
+  public java.util.Optional<Path> forkFilterProgram() {
+    return java.util.Optional.ofNullable(forkFilterProgram);
+  }
+
   private Sandbox prepare(SandboxLimits limits, boolean zygote) {
     if (closed.get()) throw new SandboxException("sandbox backend is closed");
     Path dir = root.newSandboxDir();
     CrunSandbox sandbox;
     try {
-      sandbox = new CrunSandbox(this, dir, limits, zygote);
+      sandbox = new CrunSandbox(this, dir, limits, zygote, zygote ? zygoteSeccomp : functionSeccomp);
     } catch (RuntimeException e) {
       Os.deleteTreeQuietly(dir);
       throw e;

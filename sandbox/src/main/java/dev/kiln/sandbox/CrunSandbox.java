@@ -30,11 +30,14 @@ final class CrunSandbox extends AbstractSandbox {
   private int port;
   private CgroupV1 cgroup;
   private final CgroupGauges gauges;
+  /** The OCI {@code linux.seccomp} object, or null for none. */
+  private final String seccomp;
 
-  CrunSandbox(CrunBackend backend, Path dir, SandboxLimits limits, boolean zygote) {
+  CrunSandbox(CrunBackend backend, Path dir, SandboxLimits limits, boolean zygote, String seccomp) {
     super(dir, limits);
     this.backend = backend;
     this.zygote = zygote;
+    this.seccomp = seccomp;
     this.socat = backend.useSocat && !limits.network();
     this.port = RUNTIME_API_PORT;
     this.gauges = new CgroupGauges(id, closed);
@@ -229,11 +232,12 @@ final class CrunSandbox extends AbstractSandbox {
             "namespaces": [%s],
             "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
               "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
-            "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+            "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]%s
           }
         }
         """.formatted(Json.strs(args), Json.str("PATH=" + DEFAULT_PATH), noCaps, noCaps, noCaps, noCaps, noCaps,
-        Json.str(backend.rootfs.toString()), String.join(",\n    ", mounts), ns);
+        Json.str(backend.rootfs.toString()), String.join(",\n    ", mounts), ns,
+        seccomp == null ? "" : ",\n    \"seccomp\": " + seccomp);
   }
 
   private static String mount(String destination, String type, String source, List<String> options) {

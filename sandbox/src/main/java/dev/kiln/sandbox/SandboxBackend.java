@@ -25,11 +25,22 @@ public interface SandboxBackend extends AutoCloseable {
   Sandbox prepare(SandboxLimits limits);
 
   /**
-   * A sandbox for a zygote: as {@link #prepare}, plus what the environments forked from it need to isolate
-   * themselves (see {@link #prepareFork}).
+   * A sandbox for a zygote (see {@link #prepareFork}): like {@link #prepare}, except that its system call filter
+   * ({@link SyscallPolicy#forZygotes()}) lets the zygote's forks make the namespaces they isolate themselves with.
+   * Each fork then installs {@link #forkFilterProgram()} on itself. Its sandbox also has what the forks need to
+   * mount a /proc of their own.
    */
   default Sandbox prepareZygote(SandboxLimits limits) {
     return prepare(limits);
+  }
+
+  /**
+   * Host file holding the function filter ({@link SyscallPolicy#forFunctions()}) as a classic BPF program (the
+   * bytes of a {@code struct sock_filter} array, see {@link SeccompBpf}) for a zygote's forks to install on
+   * themselves; empty when this backend filters no system calls.
+   */
+  default java.util.Optional<Path> forkFilterProgram() {
+    return java.util.Optional.empty();
   }
 
   /**

@@ -22,11 +22,16 @@ public final class SandboxBackends {
    * @param runtimeDir host directory shown read-only at {@code /var/runtime}, or null
    */
   public static SandboxBackend detect(Path root, Path runtimeDir) {
+    return detect(root, runtimeDir, SeccompMode.DEFAULT);
+  }
+
+  /** {@link #detect(Path, Path)}, with crun sandboxes filtering system calls as {@code seccomp} says. */
+  public static SandboxBackend detect(Path root, Path runtimeDir, SeccompMode seccomp) {
     String reason = CrunBackend.unavailableReason();
     if (reason == null) {
       CrunBackend crun = null;
       try {
-        crun = new CrunBackend(root, runtimeDir);
+        crun = new CrunBackend(root, runtimeDir, seccomp);
         selfTest(crun);
         return crun;
       } catch (RuntimeException e) {

@@ -21,12 +21,13 @@ import java.time.Duration;
  *     minute; the second retry waits twice as long)
  * @param warming the keep-alive policy, {@code fixed} or {@code histogram} (see dev.kiln.warming.WarmingPolicy#named)
  * @param snapshots whether new environments start from start-up snapshots where a function allows it
+ * @param seccomp whether crun sandboxes get Kiln's system call filter ({@code kiln up --seccomp})
  */
 public record KilnConfig(
     String host, int port, Path dataDir, Region region, StoreConfig store, boolean devCredentials,
     int accountConcurrency, Duration keepAlive, int prewarmedSandboxes, int scalingBurst, double scalingRate,
     boolean admissionBypassed, SqsEndpoints sqsEndpoints, Duration asyncRetryBase, String warming,
-    boolean snapshots) {
+    boolean snapshots, dev.kiln.sandbox.SeccompMode seccomp) {
 
   public static final String DEFAULT_ACCOUNT = "000000000000";
 }

@@ -105,7 +105,11 @@ public final class KilnNode implements AutoCloseable {
       }
       var runtimes = RuntimeCatalog.install(data.resolve("runtime"));
       phases.done("runtimes");
-      var backend = SandboxBackends.detect(data.resolve("sandboxes"), data.resolve("runtime"));
+      if (config.seccomp() == dev.kiln.sandbox.SeccompMode.OFF) {
+        log.warn("system call filtering is off (--seccomp off): functions can make user namespaces, mount file"
+            + " systems, use io_uring, keyrings, bpf and ptrace; the kernel's whole surface is open to them");
+      }
+      var backend = SandboxBackends.detect(data.resolve("sandboxes"), data.resolve("runtime"), config.seccomp());
       phases.done("sandbox backend");
       var worker = new Worker(new WorkerSettings(config.region().name(), config.keepAlive(), Duration.ofSeconds(1),
           config.prewarmedSandboxes(), WorkerSettings.defaultMemoryBudgetMb()), backend, runtimes, codeCache,

@@ -55,6 +55,13 @@ import org.slf4j.LoggerFactory;
 final class StartSnapshots implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(StartSnapshots.class);
   private static final String ZYGOTE_SOCKET_VARIABLE = "_KILN_ZYGOTE_SOCKET";
+  /**
+   * Names the function's system call filter as a classic BPF program (a run file of the zygote, read-only under
+   * {@link Launch#RUN_FILES_DIR}): each fork installs it on itself with prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER) as
+   * the last step of its isolation, because the zygote's own filter must still let it make its namespaces.
+   */
+  static final String CHILD_SECCOMP_VARIABLE = "_KILN_CHILD_SECCOMP";
+  private static final String CHILD_SECCOMP_FILE = "child-seccomp.bpf";
   private static final String ZYGOTE_READY = "KILN-ZYGOTE-READY";
   private static final Duration TRAINING_LIMIT = Duration.ofMinutes(2);
   private static final Duration ZYGOTE_START_LIMIT = Duration.ofSeconds(30);
@@ -343,6 +350,11 @@ final class StartSnapshots implements AutoCloseable {
     var variables = LambdaVariables.forVersion(version, region, "127.0.0.1:9001",
         LambdaVariables.logStreamName(version.version()), "snap-start", plain.extraEnvironment());
     variables.put(ZYGOTE_SOCKET_VARIABLE, Launch.OUTPUT_DIR + "/zygote.sock");
+    var runFiles = new LinkedHashMap<String, Path>();
+    backend.forkFilterProgram().ifPresent(program -> {
+      runFiles.put(CHILD_SECCOMP_FILE, program);
+      variables.put(CHILD_SECCOMP_VARIABLE, Launch.RUN_FILES_DIR + "/" + CHILD_SECCOMP_FILE);
+    });
     var ready = new CompletableFuture<Boolean>();
     var lastLine = new java.util.concurrent.atomic.AtomicReference<String>("");
     Sandbox sandbox = null;
@@ -350,7 +362,7 @@ final class StartSnapshots implements AutoCloseable {
       sandbox = backend.prepareZygote(limits(version, memory));
       sandbox.exited().thenRun(() -> ready.complete(false));
       try (var code = codeDirs.apply(version)) {
-        sandbox.launch(new Launch(plain.command(), variables, code.directory(), memory, Map.of(), true), line -> {
+        sandbox.launch(new Launch(plain.command(), variables, code.directory(), memory, runFiles, true), line -> {
           if (line.equals(ZYGOTE_READY)) {
             ready.complete(true);
           } else if (!line.isBlank()) {

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * network, IPC and UTS namespaces (private {@code /tmp}, loopback only, no capabilities) and reports its pid;
  * Kiln then moves it into this environment's own cgroup (memory, pids, CPU, freezer: the same limits as a
  * booted sandbox) and opens the Runtime API on {@code 127.0.0.1:9001} inside its network namespace; the child
- * then waits until {@link #launch} sends its environment variables.
+ * then waits until {@link #launch} sends its environment variables. Its network is a veth link of its own into that
+ * namespace, made in the same step, with the launch's policy applied as for a booted sandbox.
  * The child's stdout and stderr are the control connection; the zygote writes its exit status there at the end.
  * What it does not get, compared with a booted sandbox: a PID namespace of its own (it sees the pids of the
  * function's other environments, but not their files, memory or environment).
@@ -51,6 +52,8 @@ final class ForkedSandbox implements Sandbox {
   private final String exitMark = "KILN-EXIT-" + UUID.randomUUID();
   private volatile SocketChannel channel;
   private volatile RuntimeApiRelay relay;
+  /** The child's veth and policy, like a booted sandbox's; null when the backend has no network. */
+  private volatile SandboxLink link;
   private volatile BufferedReader reader;
   private final CgroupGauges gauges;
 
@@ -118,6 +121,7 @@ final class ForkedSandbox implements Sandbox {
       cgroup.addProcess(pid);
       var address = new InetSocketAddress(InetAddress.getLoopbackAddress(), CrunSandbox.RUNTIME_API_PORT);
       relay = new RuntimeApiRelay(NetNs.listen(pid, address), runtimeApiSocket(), id);
+      if (backend.network != null) link = SandboxLink.connect(backend.network, pid, id);
     } catch (IOException | RuntimeException e) {
       close();
       throw e instanceof SandboxException se ? se
@@ -138,6 +142,7 @@ final class ForkedSandbox implements Sandbox {
         cgroup.setMemory(launch.memoryMb());
       }
       cgroup.resetPeakMemory();
+      if (link != null && !launch.network().none()) link.apply(launch.network());
       var env = new StringBuilder();
       launch.environment().forEach((k, v) -> env.append(env.isEmpty() ? "" : ",").append(Json.str(k)).append(':')
           .append(Json.str(v)));
@@ -269,6 +274,7 @@ final class ForkedSandbox implements Sandbox {
       gauges.recordFinal();
       cgroup.killAll();
       if (relay != null) relay.close();
+      if (link != null) link.close();
       closeChannel();
       cgroup.remove();
       Os.deleteTreeQuietly(dir);

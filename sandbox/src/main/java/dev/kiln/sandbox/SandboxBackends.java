@@ -22,11 +22,27 @@ public final class SandboxBackends {
    * @param runtimeDir host directory shown read-only at {@code /var/runtime}, or null
    */
   public static SandboxBackend detect(Path root, Path runtimeDir) {
+    return detect(root, runtimeDir, List.of());
+  }
+
+  /**
+   * @param dnsUpstreams {@code address[:port]} of the name servers the sandboxes' resolver forwards to; empty
+   *     for the servers of the host's {@code /etc/resolv.conf}
+   */
+  public static SandboxBackend detect(Path root, Path runtimeDir, List<String> dnsUpstreams) {
+    var upstreams = new ArrayList<java.net.InetSocketAddress>();
+    for (String u : dnsUpstreams) {
+      try {
+        upstreams.add(DnsForwarder.upstream(u));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--dns-upstream must be address[:port] with an IP address, not '" + u + "'");
+      }
+    }
     String reason = CrunBackend.unavailableReason();
     if (reason == null) {
       CrunBackend crun = null;
       try {
-        crun = new CrunBackend(root, runtimeDir);
+        crun = new CrunBackend(root, runtimeDir, upstreams);
         selfTest(crun);
         return crun;
       } catch (RuntimeException e) {

@@ -102,7 +102,10 @@ public final class KilnNode implements AutoCloseable {
       }
       var runtimes = RuntimeCatalog.install(data.resolve("runtime"));
       phases.done("runtimes");
-      var backend = SandboxBackends.detect(data.resolve("sandboxes"), data.resolve("runtime"));
+      var backend = SandboxBackends.detect(data.resolve("sandboxes"), data.resolve("runtime"), config.dnsUpstreams());
+      if (config.port() != 0) {
+        backend.protectHostPort(config.port()); // no function reaches Kiln's API, whatever its policy lists
+      }
       phases.done("sandbox backend");
       var worker = new Worker(new WorkerSettings(config.region().name(), config.keepAlive(), Duration.ofSeconds(1),
           config.prewarmedSandboxes(), WorkerSettings.defaultMemoryBudgetMb()), backend, runtimes, codeCache,
@@ -112,6 +115,7 @@ public final class KilnNode implements AutoCloseable {
           WarmingPolicy.named(config.warming(), config.keepAlive()),
           version -> admission.admitSpareNewEnvironment(version.account(), version.functionName()));
       resources.add(worker);
+      worker.setNetworkDefault(config.network());
       if (config.snapshots()) {
         worker.enableSnapshots(data.resolve("snapshots"));
       }
@@ -181,6 +185,7 @@ public final class KilnNode implements AutoCloseable {
           new FunctionUrlConfigRoutes(functionUrls, apiPort::get)::register),
           List.of(new FunctionUrlRoutes(functionUrls, control, invoker, authenticator, clock)));
       apiPort.set(api.port());
+      backend.protectHostPort(api.port());
       resources.add(api);
       phases.done("http");
 

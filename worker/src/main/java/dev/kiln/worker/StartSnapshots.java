@@ -5,6 +5,7 @@ import dev.kiln.core.FunctionVersion;
 import dev.kiln.runtimes.RuntimeCatalog;
 import dev.kiln.runtimes.RuntimeCommand;
 import dev.kiln.runtimes.SnapshotRecipe;
+import dev.kiln.sandbox.Egress;
 import dev.kiln.sandbox.Launch;
 import dev.kiln.sandbox.Sandbox;
 import dev.kiln.sandbox.SandboxBackend;
@@ -88,14 +89,19 @@ final class StartSnapshots implements AutoCloseable {
   private final RuntimeCatalog runtimes;
   private final String region;
   private final Function<FunctionVersion, Path> codeDirs;
+  private final Function<FunctionVersion, Egress> network;
   private final Map<String, CompletableFuture<Boolean>> trainings = new ConcurrentHashMap<>();
   private final Map<String, CompletableFuture<Zygote>> zygotes = new ConcurrentHashMap<>();
   private final Map<String, String> runtimeStamps = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
-  /** @param root where snapshot files are kept; null turns snapshots off */
+  /**
+   * @param root where snapshot files are kept; null turns snapshots off
+   * @param network the function's network policy: its training runs and zygotes run its init, which may connect
+   */
   StartSnapshots(Path root, SandboxBackend backend, RuntimeCatalog runtimes, String region,
-      Function<FunctionVersion, Path> codeDirs) {
+      Function<FunctionVersion, Path> codeDirs, Function<FunctionVersion, Egress> network) {
+    this.network = network;
     this.root = root;
     this.backend = backend;
     this.runtimes = runtimes;
@@ -168,7 +174,8 @@ final class StartSnapshots implements AutoCloseable {
     var lastLine = new java.util.concurrent.atomic.AtomicReference<String>("");
     long started = System.nanoTime();
     try (Sandbox sandbox = backend.prepare(limits(version, memory))) {
-      sandbox.launch(new Launch(recipe.trainingCommand(), variables, codeDirs.apply(version), memory, Map.of(), true),
+      sandbox.launch(new Launch(recipe.trainingCommand(), variables, codeDirs.apply(version), memory, Map.of(), true,
+              network.apply(version)),
           line -> {
             if (!line.isBlank()) lastLine.set(line);
           });
@@ -228,7 +235,8 @@ final class StartSnapshots implements AutoCloseable {
     try {
       sandbox = backend.prepare(limits(version, memory));
       sandbox.exited().thenRun(() -> ready.complete(false));
-      sandbox.launch(new Launch(plain.command(), variables, codeDirs.apply(version), memory, Map.of(), true), line -> {
+      sandbox.launch(new Launch(plain.command(), variables, codeDirs.apply(version), memory, Map.of(), true,
+          network.apply(version)), line -> {
         if (line.equals(ZYGOTE_READY)) {
           ready.complete(true);
         } else if (!line.isBlank()) {

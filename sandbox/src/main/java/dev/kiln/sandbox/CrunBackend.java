@@ -111,7 +111,8 @@ final class CrunBackend implements SandboxBackend {
     this(root, runtimeDir, useSocat, List.of());
   }
 
-  private CrunBackend(Path root, Path runtimeDir, boolean useSocat, List<InetSocketAddress> dnsUpstreams) {
+  /** @param dnsUpstreams as above; null for sandboxes without a network (loopback only), as before networks */
+  CrunBackend(Path root, Path runtimeDir, boolean useSocat, List<InetSocketAddress> dnsUpstreams) {
     String reason = unavailableReason();
     if (reason != null) throw new SandboxException("crun sandboxes are not available: " + reason);
     if (useSocat && !Files.isExecutable(SOCAT)) {
@@ -137,7 +138,7 @@ final class CrunBackend implements SandboxBackend {
       this.root.release();
       throw new SandboxException("cannot set up sandbox root " + this.root.path + ": " + e.getMessage(), e);
     }
-    this.network = startNetwork(this.root, dnsUpstreams);
+    this.network = dnsUpstreams == null ? null : startNetwork(this.root, dnsUpstreams);
   }
 
   /** The sandboxes' network, or null (then each sandbox has loopback only, whatever its launch asks). */

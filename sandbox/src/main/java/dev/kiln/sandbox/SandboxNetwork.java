@@ -66,6 +66,8 @@ final class SandboxNetwork implements AutoCloseable {
   private final DnsForwarder dns;
   private final Path resolvConf;
   private final Set<Integer> forbiddenPorts = ConcurrentHashMap.newKeySet();
+  private volatile NftShell shell;
+  private int nextIndex = 1;
 
   /**
    * One sandbox's link.
@@ -110,6 +112,7 @@ final class SandboxNetwork implements AutoCloseable {
     this.dns = new DnsForwarder(upstreams, this::inBlock);
     try {
       nft(tableText(dns.port()));
+      shell = new NftShell(nft, table);
       Files.writeString(resolvConf, "nameserver " + dotted(resolver()) + "\noptions timeout:2 attempts:2\n");
       Files.setPosixFilePermissions(resolvConf, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
     } catch (IOException | RuntimeException e) {
@@ -138,9 +141,12 @@ final class SandboxNetwork implements AutoCloseable {
 
   /** Takes a free link; {@link #connect} builds it once the sandbox's network namespace exists. */
   synchronized Link reserve() {
-    int index = used.nextClearBit(1);
+    // Round robin: a link is reused only after all others, long after its namespace (and veth) went away.
+    int index = used.nextClearBit(nextIndex);
+    if (index >= LINKS) index = used.nextClearBit(1);
     if (index >= LINKS) throw new SandboxException("no free sandbox network address (" + LINKS + " in use)");
     used.set(index);
+    nextIndex = index + 1;
     return new Link(index, ifPrefix + index, block + 2 * index, block + 2 * index + 1);
   }
 
@@ -149,6 +155,9 @@ final class SandboxNetwork implements AutoCloseable {
    * the sandbox's default route. The sandbox stays in no verdict set: it reaches nothing until {@link #apply}.
    */
   void connect(Link link, long pid) {
+    if (Files.exists(Path.of("/sys/class/net", link.hostInterface()))) { // its last namespace is still going away
+      runQuietly(List.of(ip.toString(), "link", "del", link.hostInterface()), "");
+    }
     run(List.of(ip.toString(), "-batch", "-"), """
         link add %s type veth peer name eth0 netns %d
         addr add %s/31 dev %s
@@ -167,17 +176,16 @@ final class SandboxNetwork implements AutoCloseable {
     if (!elements.isEmpty()) nft(prefixed("add ", elements));
   }
 
-  /** Takes the sandbox out of every set, removes its veth (if its namespace did not take it along) and frees the link. */
+  /**
+   * Takes the sandbox out of every set and frees the link. Its veth goes with its network namespace (when the
+   * sandbox's last process and socket are gone); {@link #connect} removes one still there when the link is reused.
+   */
   void release(Link link, Egress applied) {
     try {
       String elements = elements(link, applied);
-      if (!elements.isEmpty()) {
-        var r = runQuietly(List.of(nft.toString(), "-f", "-"), prefixed("delete ", elements));
-        if (r.code() != 0) log.debug("removing the verdicts of {}: {}", link.hostInterface(), r.output());
-      }
-      if (Files.exists(Path.of("/sys/class/net", link.hostInterface()))) {
-        runQuietly(List.of(ip.toString(), "link", "del", link.hostInterface()), "");
-      }
+      if (!elements.isEmpty()) nft(prefixed("delete ", elements));
+    } catch (SandboxException e) {
+      log.warn("removing the verdicts of {}: {}", link.hostInterface(), e.getMessage());
     } finally {
       synchronized (this) {
         used.clear(link.index());
@@ -210,6 +218,11 @@ final class SandboxNetwork implements AutoCloseable {
     return lines.lines().map(l -> verb + l + "\n").collect(java.util.stream.Collectors.joining());
   }
 
+  /** The nftables table of this instance ({@code inet}). */
+  String table() {
+    return table;
+  }
+
   int resolver() {
     return block + 1;
   }
@@ -232,6 +245,7 @@ final class SandboxNetwork implements AutoCloseable {
           set allow { type ipv4_addr . ipv4_addr; flags interval; }
           set allow_port { type ipv4_addr . ipv4_addr . inet_service; flags interval; }
           set forbidden_ports { type inet_service; }
+          set sync { type inet_service; }
           set private { type ipv4_addr; flags interval; elements = { %2$s } }
           chain guard {
             type filter hook prerouting priority raw; policy accept;
@@ -346,7 +360,22 @@ final class SandboxNetwork implements AutoCloseable {
     return (address >>> 24) + "." + ((address >>> 16) & 255) + "." + ((address >>> 8) & 255) + "." + (address & 255);
   }
 
+  /** Through the long-lived {@code nft -i} while it works, else one {@code nft -f -} per batch. */
   private void nft(String commands) {
+    NftShell s = shell;
+    if (s != null) {
+      try {
+        s.run(commands);
+        return;
+      } catch (NftShell.Refused e) {
+        throw new SandboxException("nft failed: " + e.getMessage() + "; input: " + commands.strip(), e);
+      } catch (IOException e) {
+        log.warn("nft -i stopped ({}); updating the sandbox verdicts with one nft process per update from now on",
+            e.getMessage());
+        shell = null;
+        s.close();
+      }
+    }
     run(List.of(nft.toString(), "-f", "-"), commands);
   }
 
@@ -383,6 +412,9 @@ final class SandboxNetwork implements AutoCloseable {
 
   @Override
   public void close() {
+    NftShell s = shell;
+    shell = null;
+    if (s != null) s.close();
     var r = runQuietly(List.of(nft.toString(), "delete", "table", "inet", table), "");
     if (r.code() != 0) log.debug("deleting table {}: {}", table, r.output());
     if (dns != null) dns.close();

@@ -12,6 +12,7 @@ import dev.kiln.control.UpdateCodeRequest;
 import dev.kiln.core.ErrorCode;
 import dev.kiln.core.FunctionRef;
 import dev.kiln.core.KilnException;
+import dev.kiln.core.NetworkPolicy;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.BiConsumer;
@@ -227,6 +228,7 @@ public final class ControlPlaneRoutes {
   }
 
   private static ConfigurationChange configuration(JsonBody body) {
+    refuseVpc(body.object("VpcConfig"));
     var environment = body.object("Environment");
     var storage = body.object("EphemeralStorage");
     // DeadLetterConfig {} (no TargetArn) removes the dead-letter queue, as on Lambda.
@@ -236,6 +238,23 @@ public final class ControlPlaneRoutes {
         storage == null ? null : storage.integer("Size"),
         environment == null ? null : orEmpty(environment.stringMap("Variables")), body.stringList("Architectures"),
         deadLetter == null ? null : java.util.Objects.requireNonNullElse(deadLetter.string("TargetArn"), ""));
+  }
+
+  /**
+   * A function's network is Kiln's own policy, not a VPC: subnets and security groups are refused rather than
+   * ignored. An empty VpcConfig (what clients send to detach a VPC) asks for nothing and is accepted.
+   */
+  private static void refuseVpc(JsonBody vpc) {
+    if (vpc == null) {
+      return;
+    }
+    var subnets = vpc.stringList("SubnetIds");
+    var groups = vpc.stringList("SecurityGroupIds");
+    if ((subnets != null && !subnets.isEmpty()) || (groups != null && !groups.isEmpty())) {
+      throw KilnException.invalid("VpcConfig is not supported by Kiln: a function's network is set with the "
+          + "environment variable " + NetworkPolicy.VARIABLE + " (none, internet, or a list of CIDRs and address:port "
+          + "entries, e.g. " + NetworkPolicy.VARIABLE + "=10.0.0.0/16,127.0.0.1:5432); remove VpcConfig.");
+    }
   }
 
   private static AliasChange aliasChange(JsonBody body) {

@@ -192,7 +192,7 @@ public final class IsolationBench implements Callable<Integer> {
     var prepare = new LinkedHashMap<SeccompMode, Samples>();
     var backends = new LinkedHashMap<SeccompMode, SandboxBackend>();
     for (SeccompMode mode : SeccompMode.values()) {
-      var backend = SandboxBackends.detect(work.resolve("sandboxes-" + mode), null, mode);
+      var backend = SandboxBackends.detect(work.resolve("sandboxes-" + mode), null, mode, java.util.List.of());
       cleanup.add(backend::close);
       backends.put(mode, backend);
       prepare.put(mode, new Samples());

@@ -1,6 +1,8 @@
 package dev.kiln.cli;
 
+import dev.kiln.core.KilnException;
 import dev.kiln.core.Limits;
+import dev.kiln.core.NetworkPolicy;
 import dev.kiln.core.Region;
 import dev.kiln.server.KilnConfig;
 import dev.kiln.server.KilnNode;
@@ -81,6 +83,12 @@ final class UpCommand implements Callable<Integer> {
   @Option(names = "--async-retry-base", hidden = true, defaultValue = "${env:KILN_ASYNC_RETRY_BASE:-PT1M}", description = "Wait before the first retry of a failed asynchronous invocation, ISO-8601; the second waits twice as long (default: ${DEFAULT-VALUE}, as on Lambda).")
   java.time.Duration asyncRetryBase;
 
+  @Option(names = "--network", defaultValue = "${env:KILN_NETWORK_DEFAULT:-internet}", description = "Network policy of functions that do not set KILN_NETWORK: 'none', 'internet' (public addresses, not this host, private ranges or link-local), or a comma-separated list of CIDRs and address:port entries (default: ${DEFAULT-VALUE}).")
+  String network;
+
+  @Option(names = "--dns-upstream", split = ",", paramLabel = "ADDRESS[:PORT]", description = "Name server(s) the sandboxes' resolver forwards to (default: those of /etc/resolv.conf).")
+  java.util.List<String> dnsUpstreams = new java.util.ArrayList<>();
+
   @Option(names = "--exit-when-ready", hidden = true, description = "Stop as soon as the node is ready (used to train the start-up cache).")
   boolean exitWhenReady;
 
@@ -90,6 +98,14 @@ final class UpCommand implements Callable<Integer> {
       case "off" -> false;
       default -> throw new IllegalArgumentException("--snapshots must be 'auto' or 'off', not '" + snapshots + "'");
     };
+  }
+
+  private NetworkPolicy networkDefault() {
+    try {
+      return NetworkPolicy.parse(network);
+    } catch (KilnException e) {
+      throw new IllegalArgumentException("--network: " + e.getMessage().replace(NetworkPolicy.VARIABLE, "--network"));
+    }
   }
 
   @Override
@@ -105,7 +121,7 @@ final class UpCommand implements Callable<Integer> {
       var config = new KilnConfig(host, port, dataDir.toAbsolutePath(), new Region(region), store, devCredentials,
           concurrency, keepAlive, prewarm, scalingBurst, scalingRate, benchBypassAdmission,
           SqsEndpoints.parse(sqsEndpoint, sqsQueues), asyncRetryBase, warming, snapshotsOn(),
-          dev.kiln.sandbox.SeccompMode.parse(seccomp));
+          dev.kiln.sandbox.SeccompMode.parse(seccomp), networkDefault(), dnsUpstreams);
       node = KilnNode.start(config);
     } catch (IllegalArgumentException | IllegalStateException e) {
       System.err.println("kiln: " + e.getMessage());

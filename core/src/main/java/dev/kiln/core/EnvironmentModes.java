@@ -66,6 +66,7 @@ public record EnvironmentModes(
     if (snapshot != null && !snapshot.equals("auto") && !snapshot.equals("off")) {
       throw KilnException.invalid("Value '" + snapshot + "' of " + SNAPSHOT_VARIABLE + " is not one of auto, off.");
     }
+    NetworkPolicy.of(environment); // validated here so a bad value is refused at create/update
     if (reuse == null && reset == null && attempts == null && success == null && snapshot == null) {
       return DEFAULT;
     }

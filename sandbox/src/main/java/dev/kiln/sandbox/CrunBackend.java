@@ -1,6 +1,7 @@
 package dev.kiln.sandbox;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -9,6 +10,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Sandboxes as crun containers: new pid, mount, ipc, uts and network namespaces; cgroup v1 limits
@@ -49,17 +52,22 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * </ul>
  * Why the relay by default: measured here, socat's start (it loads libssl, libcrypto and Kerberos
  * libraries) cost about 15 ms of CPU per sandbox, nearly half of all the CPU {@code prepare} needs, plus a
- * process, a pid and about 2 MB of memory in every idle sandbox; the relay costs a virtual thread. Why
- * not a veth pair: it needs host network configuration (addresses, routes, firewall rules) that can leak or
- * collide between Kiln servers. Either way a sandbox can only ever reach its own socket.
+ * process, a pid and about 2 MB of memory in every idle sandbox; the relay costs a virtual thread. Either way a
+ * sandbox can only ever reach its own socket.
+ *
+ * <h2>Network</h2>
+ * Each sandbox also gets a point-to-point veth link while it is prepared, and reaches nothing through it until
+ * {@link Launch#network()} is applied at launch (see {@link SandboxNetwork}: one nftables element update);
+ * {@code /etc/resolv.conf} inside names Kiln's resolver. Without {@code nft}/{@code ip} the sandboxes keep
+ * loopback only.
  *
  * <h2>{@code network = true}</h2>
- * The sandbox keeps the host's network namespace (outbound network as on Lambda); its Runtime API port is
- * then a free port on the host's 127.0.0.1, and the sandbox can reach other services listening on the
- * host's loopback. A private namespace with its own outbound route (slirp4netns or a veth with NAT) is the
- * better alternative, not available here without more host packages.
+ * The sandbox keeps the host's network namespace; its Runtime API port is then a free port on the host's
+ * 127.0.0.1, and the sandbox can reach every service listening on the host's loopback. Kept for tests; functions
+ * get a private namespace and a policy.
  */
 final class CrunBackend implements SandboxBackend {
+  private static final Logger log = LoggerFactory.getLogger(CrunBackend.class);
   static final Path SOCAT = Path.of("/usr/bin/socat");
   /**
    * Runs as root on the host, in a fresh private mount namespace made by unshare. $1: 1 to unmount the
@@ -83,6 +91,8 @@ final class CrunBackend implements SandboxBackend {
   final Path rootfs;
   /** Runtime API through socat inside each sandbox (fallback) instead of the JVM's relay (see {@link NetNs}). */
   final boolean useSocat;
+  /** The sandboxes' veths, addresses and verdicts; null when this host cannot give sandboxes a network. */
+  final SandboxNetwork network;
   private final Set<CrunSandbox> live = ConcurrentHashMap.newKeySet();
   private final Set<ForkedSandbox> liveForks = ConcurrentHashMap.newKeySet();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -93,22 +103,33 @@ final class CrunBackend implements SandboxBackend {
   private final Path forkFilterProgram;
 
   CrunBackend(Path root, Path runtimeDir) {
-    this(root, runtimeDir, SeccompMode.DEFAULT);
+    this(root, runtimeDir, SeccompMode.DEFAULT, List.of());
   }
 
   CrunBackend(Path root, Path runtimeDir, boolean useSocat) {
-    this(root, runtimeDir, useSocat, SeccompMode.DEFAULT);
+    this(root, runtimeDir, useSocat, SeccompMode.DEFAULT, List.of());
   }
 
   CrunBackend(Path root, Path runtimeDir, SeccompMode seccomp) {
-    this(root, runtimeDir, NetNs.unavailableReason() != null, seccomp);
+    this(root, runtimeDir, seccomp, List.of());
+  }
+
+  /** @param dnsUpstreams where the sandboxes' resolver forwards; empty for the host's own name servers */
+  CrunBackend(Path root, Path runtimeDir, List<InetSocketAddress> dnsUpstreams) {
+    this(root, runtimeDir, SeccompMode.DEFAULT, dnsUpstreams);
+  }
+
+  CrunBackend(Path root, Path runtimeDir, SeccompMode seccomp, List<InetSocketAddress> dnsUpstreams) {
+    this(root, runtimeDir, NetNs.unavailableReason() != null, seccomp, dnsUpstreams);
   }
 
   /**
    * @param useSocat bridge the Runtime API with socat inside the sandbox even where the JVM relay works
    * @param seccomp whether sandboxes get Kiln's system call filter ({@link SyscallPolicy})
+   * @param dnsUpstreams where the sandboxes' resolver forwards; null for sandboxes without a network (loopback
+   *     only), as before networks
    */
-  CrunBackend(Path root, Path runtimeDir, boolean useSocat, SeccompMode seccomp) {
+  CrunBackend(Path root, Path runtimeDir, boolean useSocat, SeccompMode seccomp, List<InetSocketAddress> dnsUpstreams) {
     String reason = unavailableReason();
     if (reason != null) throw new SandboxException("crun sandboxes are not available: " + reason);
     if (useSocat && !Files.isExecutable(SOCAT)) {
@@ -144,6 +165,24 @@ final class CrunBackend implements SandboxBackend {
       this.root.release();
       throw new SandboxException("cannot set up sandbox root " + this.root.path + ": " + e.getMessage(), e);
     }
+    this.network = dnsUpstreams == null ? null : startNetwork(this.root, dnsUpstreams);
+  }
+
+  /** The sandboxes' network, or null (then each sandbox has loopback only, whatever its launch asks). */
+  private static SandboxNetwork startNetwork(RootDir root, List<InetSocketAddress> dnsUpstreams) {
+    String reason = SandboxNetwork.unavailableReason();
+    if (reason == null && !Files.isRegularFile(Path.of("/etc/resolv.conf"), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      reason = "/etc/resolv.conf is not a regular file, so a sandbox's resolver cannot be bound over it";
+    }
+    if (reason == null) {
+      try {
+        return new SandboxNetwork(root.hash, dnsUpstreams, root.path.resolve(RootDir.RESOLV_CONF));
+      } catch (SandboxException e) {
+        reason = e.getMessage();
+      }
+    }
+    log.warn("Sandboxes get no network ({}): every function is as with {}=none", reason, "KILN_NETWORK");
+    return null;
   }
 
   /** Why crun sandboxes cannot work here, or null when they might (the self-test decides). */
@@ -228,6 +267,11 @@ final class CrunBackend implements SandboxBackend {
     return !useSocat; // the child's Runtime API is opened in its own network namespace by the JVM
   }
 
+  @Override
+  public void protectHostPort(int port) {
+    if (network != null) network.forbidPort(port);
+  }
+
   void forgetFork(ForkedSandbox fork) {
     liveForks.remove(fork);
   }
@@ -274,6 +318,7 @@ final class CrunBackend implements SandboxBackend {
     for (ForkedSandbox f : List.copyOf(liveForks)) f.close();
     for (CrunSandbox s : List.copyOf(live)) s.close();
     CgroupV1.removeParents(cgroupMounts, root.cgroupBase());
+    if (network != null) network.close();
     root.release();
   }
 }

@@ -32,6 +32,8 @@ final class CrunSandbox extends AbstractSandbox {
   private final CgroupGauges gauges;
   /** The OCI {@code linux.seccomp} object, or null for none. */
   private final String seccomp;
+  /** Its veth and policy; null with the host's network or when the backend has no network. */
+  private volatile SandboxLink link;
 
   CrunSandbox(CrunBackend backend, Path dir, SandboxLimits limits, boolean zygote, String seccomp) {
     super(dir, limits);
@@ -72,6 +74,19 @@ final class CrunSandbox extends AbstractSandbox {
         throw new SandboxException("cannot open the Runtime API port in sandbox " + id + ": " + e.getMessage(), e);
       }
     }
+    if (linked()) {
+      try {
+        link = SandboxLink.connect(backend.network, processInOwnNetworkNamespace(), id);
+      } catch (IOException | RuntimeException e) {
+        close();
+        throw new SandboxException("cannot connect sandbox " + id + " to the network: " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /** Whether this sandbox gets a veth link: a namespace of its own and a backend with a network. */
+  private boolean linked() {
+    return backend.network != null && !limits.network();
   }
 
   /** A process of the container (not crun, which is in the group too but in the host's namespaces). */
@@ -100,6 +115,8 @@ final class CrunSandbox extends AbstractSandbox {
     } catch (IOException e) {
       throw new SandboxException("cannot set the memory limit of sandbox " + id + ": " + e.getMessage(), e);
     }
+    var l = link;
+    if (l != null && !launch.network().none()) l.apply(launch.network());
   }
 
   @Override
@@ -160,6 +177,7 @@ final class CrunSandbox extends AbstractSandbox {
         cgroup.killAll(); // crun itself is in the group too: everything dies, then crun's record is removed
       }
       if (relay != null) relay.close();
+      if (link != null) link.close();
       Process p = process();
       if (p != null) {
         if (p.isAlive()) p.destroyForcibly(); // only if the wrapper never joined the cgroup
@@ -181,7 +199,7 @@ final class CrunSandbox extends AbstractSandbox {
     String tcpHex = String.format("0100007F:%04X", port);
     var args = socat ? List.of("/bin/sh", "-c", STUB_SOCAT, "kiln-sandbox", Integer.toString(port), tcpHex, SOCKET_INSIDE)
         : List.of("/bin/sh", "-c", STUB, "kiln-sandbox");
-    var mounts = new ArrayList<String>(List.of(
+    var mounts = new ArrayList<String>(java.util.Arrays.asList(
         mount("/proc", "proc", "proc", List.of("nosuid", "noexec", "nodev")),
         mount("/dev", "tmpfs", "tmpfs", List.of("nosuid", "strictatime", "mode=755", "size=65536k")),
         mount("/dev/pts", "devpts", "devpts",
@@ -192,6 +210,8 @@ final class CrunSandbox extends AbstractSandbox {
         mount("/sys/fs/cgroup", "cgroup", "cgroup", List.of("nosuid", "noexec", "nodev", "relatime", "ro")),
         mount("/usr", "bind", "/usr", List.of("rbind", "ro", "nosuid", "nodev")),
         mount("/etc", "bind", "/etc", List.of("rbind", "ro", "nosuid", "nodev")),
+        linked() ? mount("/etc/resolv.conf", "bind", backend.network.resolvConf().toString(),
+            List.of("bind", "ro", "nosuid", "nodev", "noexec")) : null,
         mount("/var/task", "bind", taskDir.toString(), List.of("bind", "ro", "nosuid", "nodev")),
         mount("/run/kiln", "bind", runDir.toString(), List.of("bind", "ro", "nosuid", "nodev", "noexec")),
         mount(Launch.OUTPUT_DIR, "bind", outputDir.toString(), List.of("bind", "rw", "nosuid", "nodev", "noexec")),
@@ -200,6 +220,7 @@ final class CrunSandbox extends AbstractSandbox {
     if (zygote) {
       mounts.add(mount(ZYGOTE_FULL_PROC + "/proc", "proc", "proc", List.of("nosuid", "noexec", "nodev")));
     }
+    mounts.removeIf(java.util.Objects::isNull);
     if (backend.runtimeDir != null) {
       mounts.add(mount("/var/runtime", "bind", backend.runtimeDir.toString(), List.of("rbind", "ro", "nosuid", "nodev")));
     }

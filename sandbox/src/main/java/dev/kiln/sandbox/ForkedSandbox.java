@@ -32,7 +32,8 @@ import org.slf4j.LoggerFactory;
  * capabilities and the child seccomp filter), so every process of the environment is in the cgroup and sees no
  * process of the zygote or of other environments. That process forks the runtime, which waits until
  * {@link #launch} sends its environment variables. The runtime's stdout and stderr are the control connection;
- * process 1 writes its exit status there at the end.
+ * process 1 writes its exit status there at the end. Its network is a veth link of its own into the child's
+ * namespace, made before the child is told it joined, with the launch's policy applied as for a booted sandbox.
  */
 final class ForkedSandbox implements Sandbox {
   private static final Logger log = LoggerFactory.getLogger(ForkedSandbox.class);
@@ -55,6 +56,8 @@ final class ForkedSandbox implements Sandbox {
   private final String exitMark = "KILN-EXIT-" + UUID.randomUUID();
   private volatile SocketChannel channel;
   private volatile RuntimeApiRelay relay;
+  /** The child's veth and policy, like a booted sandbox's; null when the backend has no network. */
+  private volatile SandboxLink link;
   private volatile BufferedReader reader;
   private final CgroupGauges gauges;
 
@@ -119,6 +122,7 @@ final class ForkedSandbox implements Sandbox {
       cgroup.addProcess(pid);
       var address = new InetSocketAddress(InetAddress.getLoopbackAddress(), CrunSandbox.RUNTIME_API_PORT);
       relay = new RuntimeApiRelay(NetNs.listen(pid, address), runtimeApiSocket(), id);
+      if (backend.network != null) link = SandboxLink.connect(backend.network, pid, id);
       // The child's network namespace is complete here: its first process is forked only after this answer.
       write(c, "joined\n");
       answer("forked", deadline);
@@ -142,6 +146,7 @@ final class ForkedSandbox implements Sandbox {
         cgroup.setMemory(launch.memoryMb());
       }
       cgroup.resetPeakMemory();
+      if (link != null && !launch.network().none()) link.apply(launch.network());
       var env = new StringBuilder();
       launch.environment().forEach((k, v) -> env.append(env.isEmpty() ? "" : ",").append(Json.str(k)).append(':')
           .append(Json.str(v)));
@@ -287,6 +292,7 @@ final class ForkedSandbox implements Sandbox {
       gauges.recordFinal();
       cgroup.killAll();
       if (relay != null) relay.close();
+      if (link != null) link.close();
       closeChannel();
       cgroup.remove();
       Os.deleteTreeQuietly(dir);

@@ -22,9 +22,11 @@ import java.util.Map;
  *     them); names are plain file names
  * @param writableOutput whether {@value #OUTPUT_DIR} is writable for the sandbox user (a snapshot training
  *     run writes its result there); the worker reads it at {@link Sandbox#outputDir()}
+ * @param network where the sandbox may connect from now on (crun sandboxes; a process sandbox shares the host's
+ *     network whatever this says)
  */
 public record Launch(List<String> command, Map<String, String> environment, Path codeDir, int memoryMb,
-    Map<String, Path> runFiles, boolean writableOutput) {
+    Map<String, Path> runFiles, boolean writableOutput, Egress network) {
 
   /** Where {@link #runFiles()} appear inside the sandbox. */
   public static final String RUN_FILES_DIR = "/run/kiln";
@@ -59,6 +61,13 @@ public record Launch(List<String> command, Map<String, String> environment, Path
       }
     });
     runFiles = Map.copyOf(runFiles);
+    java.util.Objects.requireNonNull(network, "network");
+  }
+
+  /** A launch with no network. */
+  public Launch(List<String> command, Map<String, String> environment, Path codeDir, int memoryMb,
+      Map<String, Path> runFiles, boolean writableOutput) {
+    this(command, environment, codeDir, memoryMb, runFiles, writableOutput, Egress.NONE);
   }
 
   public Launch(List<String> command, Map<String, String> environment, Path codeDir, int memoryMb) {

@@ -40,6 +40,8 @@ final class RootDir {
   static final String CRUN_STATE = ".crun";
   static final String ROOTFS = ".rootfs";
   static final String PIDS_FILE = "pids";
+  /** The resolv.conf every sandbox of this root gets (see SandboxNetwork). */
+  static final String RESOLV_CONF = ".resolv.conf";
 
   final Path path;
   /** Unique per root: names this root's cgroups, so backends on different roots never meet. */

@@ -14,7 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Carries a sandbox's Runtime API connections from a TCP listener (inside the sandbox's network namespace,
+ * Carries a sandbox's Runtime API connections (or those to a listed host-loopback service) from a TCP listener (inside the sandbox's network namespace,
  * or on the host's loopback) to the Unix socket the worker listens on: for each accepted connection it
  * connects to the socket and copies bytes both ways, on virtual threads. A connection made before the
  * worker listens is closed at once (as a refused connection would be).
@@ -23,13 +23,18 @@ final class RuntimeApiRelay implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RuntimeApiRelay.class);
 
   private final ServerSocketChannel server;
-  private final Path socket;
+  private final java.net.SocketAddress socket;
   private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
   private volatile boolean closed;
 
   RuntimeApiRelay(ServerSocketChannel server, Path socket, String name) {
+    this(server, UnixDomainSocketAddress.of(socket), name);
+  }
+
+  /** Also relays to a TCP service: a host-loopback service a sandbox's network policy lists. */
+  RuntimeApiRelay(ServerSocketChannel server, java.net.SocketAddress target, String name) {
     this.server = server;
-    this.socket = socket;
+    this.socket = target;
     Thread.ofVirtual().name("runtime-api-relay-" + name).start(this::acceptLoop);
   }
 
@@ -68,8 +73,7 @@ final class RuntimeApiRelay implements AutoCloseable {
     try {
       try {
         tcp.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
-        unix = SocketChannel.open(StandardProtocolFamily.UNIX);
-        unix.connect(UnixDomainSocketAddress.of(socket));
+        unix = SocketChannel.open(socket);
       } catch (IOException e) {
         log.debug("runtime API socket {} not reachable: {}", socket, e.toString());
         return;

@@ -60,6 +60,12 @@ public interface SandboxBackend extends AutoCloseable {
     return false;
   }
 
+  /**
+   * A port of this host no function may reach whatever its network policy lists (Kiln's own API). Backends whose
+   * sandboxes share the host's network cannot keep that promise and ignore it.
+   */
+  default void protectHostPort(int port) {}
+
   /** Closes every sandbox this backend made and releases its root. */
   @Override
   void close();

@@ -22,16 +22,29 @@ public final class SandboxBackends {
    * @param runtimeDir host directory shown read-only at {@code /var/runtime}, or null
    */
   public static SandboxBackend detect(Path root, Path runtimeDir) {
-    return detect(root, runtimeDir, SeccompMode.DEFAULT);
+    return detect(root, runtimeDir, SeccompMode.DEFAULT, List.of());
   }
 
-  /** {@link #detect(Path, Path)}, with crun sandboxes filtering system calls as {@code seccomp} says. */
-  public static SandboxBackend detect(Path root, Path runtimeDir, SeccompMode seccomp) {
+  /**
+   * {@link #detect(Path, Path)}, with crun sandboxes filtering system calls as {@code seccomp} says.
+   *
+   * @param dnsUpstreams {@code address[:port]} of the name servers the sandboxes' resolver forwards to; empty
+   *     for the servers of the host's {@code /etc/resolv.conf}
+   */
+  public static SandboxBackend detect(Path root, Path runtimeDir, SeccompMode seccomp, List<String> dnsUpstreams) {
+    var upstreams = new ArrayList<java.net.InetSocketAddress>();
+    for (String u : dnsUpstreams) {
+      try {
+        upstreams.add(DnsForwarder.upstream(u));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("--dns-upstream must be address[:port] with an IP address, not '" + u + "'");
+      }
+    }
     String reason = CrunBackend.unavailableReason();
     if (reason == null) {
       CrunBackend crun = null;
       try {
-        crun = new CrunBackend(root, runtimeDir, seccomp);
+        crun = new CrunBackend(root, runtimeDir, seccomp, upstreams);
         selfTest(crun);
         return crun;
       } catch (RuntimeException e) {

@@ -109,7 +109,11 @@ public final class KilnNode implements AutoCloseable {
         log.warn("system call filtering is off (--seccomp off): functions can make user namespaces, mount file"
             + " systems, use io_uring, keyrings, bpf and ptrace; the kernel's whole surface is open to them");
       }
-      var backend = SandboxBackends.detect(data.resolve("sandboxes"), data.resolve("runtime"), config.seccomp());
+      var backend = SandboxBackends.detect(data.resolve("sandboxes"), data.resolve("runtime"), config.seccomp(),
+          config.dnsUpstreams());
+      if (config.port() != 0) {
+        backend.protectHostPort(config.port()); // no function reaches Kiln's API, whatever its policy lists
+      }
       phases.done("sandbox backend");
       var worker = new Worker(new WorkerSettings(config.region().name(), config.keepAlive(), Duration.ofSeconds(1),
           config.prewarmedSandboxes(), WorkerSettings.defaultMemoryBudgetMb()), backend, runtimes, codeCache,
@@ -119,6 +123,7 @@ public final class KilnNode implements AutoCloseable {
           WarmingPolicy.named(config.warming(), config.keepAlive()),
           version -> admission.admitSpareNewEnvironment(version.account(), version.functionName()));
       resources.add(worker);
+      worker.setNetworkDefault(config.network());
       if (config.snapshots()) {
         worker.enableSnapshots(data.resolve("snapshots"));
       }
@@ -188,6 +193,7 @@ public final class KilnNode implements AutoCloseable {
           new FunctionUrlConfigRoutes(functionUrls, apiPort::get)::register),
           List.of(new FunctionUrlRoutes(functionUrls, control, invoker, authenticator, clock)));
       apiPort.set(api.port());
+      backend.protectHostPort(api.port());
       resources.add(api);
       phases.done("http");
 

@@ -5,6 +5,7 @@ import dev.kiln.core.FunctionVersion;
 import dev.kiln.runtimes.RuntimeCatalog;
 import dev.kiln.runtimes.RuntimeCommand;
 import dev.kiln.runtimes.SnapshotRecipe;
+import dev.kiln.sandbox.Egress;
 import dev.kiln.sandbox.Launch;
 import dev.kiln.sandbox.Sandbox;
 import dev.kiln.sandbox.SandboxBackend;
@@ -170,6 +171,7 @@ final class StartSnapshots implements AutoCloseable {
   private final RuntimeCatalog runtimes;
   private final String region;
   private final Function<FunctionVersion, CodeCache.Lease> codeDirs;
+  private final Function<FunctionVersion, Egress> network;
   private final Map<String, CompletableFuture<Boolean>> trainings = new ConcurrentHashMap<>();
   private final Map<String, CompletableFuture<Zygote>> zygotes = new ConcurrentHashMap<>();
   private final Map<String, String> runtimeStamps = new ConcurrentHashMap<>();
@@ -182,9 +184,14 @@ final class StartSnapshots implements AutoCloseable {
   private final MemoryBudget budget;
   private volatile boolean closed;
 
-  /** @param root where snapshot files are kept; null turns snapshots off */
+  /**
+   * @param root where snapshot files are kept; null turns snapshots off
+   * @param network the function's network policy: its training runs and zygotes run its init, which may connect
+   */
   StartSnapshots(Path root, SandboxBackend backend, RuntimeCatalog runtimes, String region,
-      Function<FunctionVersion, CodeCache.Lease> codeDirs, MemoryBudget budget) {
+      Function<FunctionVersion, CodeCache.Lease> codeDirs, MemoryBudget budget,
+      Function<FunctionVersion, Egress> network) {
+    this.network = network;
     this.root = root;
     this.budget = budget;
     this.backend = backend;
@@ -274,7 +281,8 @@ final class StartSnapshots implements AutoCloseable {
     long started = System.nanoTime();
     try (Sandbox sandbox = backend.prepare(limits(version, memory))) {
       try (var code = codeDirs.apply(version)) {
-        sandbox.launch(new Launch(recipe.trainingCommand(), variables, code.directory(), memory, Map.of(), true),
+        sandbox.launch(new Launch(recipe.trainingCommand(), variables, code.directory(), memory, Map.of(), true,
+            network.apply(version)),
             line -> {
               if (!line.isBlank()) lastLine.set(line);
             });
@@ -362,7 +370,8 @@ final class StartSnapshots implements AutoCloseable {
       sandbox = backend.prepareZygote(limits(version, memory));
       sandbox.exited().thenRun(() -> ready.complete(false));
       try (var code = codeDirs.apply(version)) {
-        sandbox.launch(new Launch(plain.command(), variables, code.directory(), memory, runFiles, true), line -> {
+        sandbox.launch(new Launch(plain.command(), variables, code.directory(), memory, runFiles, true,
+            network.apply(version)), line -> {
           if (line.equals(ZYGOTE_READY)) {
             ready.complete(true);
           } else if (!line.isBlank()) {

@@ -2,6 +2,7 @@ package dev.kiln.worker;
 
 import dev.kiln.core.EnvironmentModes;
 import dev.kiln.core.FunctionVersion;
+import dev.kiln.core.NetworkPolicy;
 import dev.kiln.runtimes.RuntimeCatalog;
 import dev.kiln.runtimes.RuntimeCommand;
 import dev.kiln.sandbox.Launch;
@@ -62,6 +63,7 @@ public final class Worker implements AutoCloseable {
   private static final java.time.Duration ZYGOTE_IDLE = java.time.Duration.ofMinutes(10);
   /** Start-up snapshots; off until {@link #enableSnapshots}. */
   private volatile StartSnapshots snapshots;
+  private volatile NetworkPolicy networkDefault = NetworkPolicy.INTERNET;
 
   /** A worker with the fixed keep-alive of {@code settings} that never pre-warms on its own. */
   public Worker(WorkerSettings settings, SandboxBackend backend, RuntimeCatalog runtimes, CodeCache codeCache,
@@ -118,7 +120,15 @@ public final class Worker implements AutoCloseable {
           public void release(int mb) {
             committedMb.addAndGet(-mb);
           }
-        });
+        },
+        v -> FunctionNetwork.egress(v, networkDefault));
+  }
+
+  /**
+   * The network policy of functions that set no {@value NetworkPolicy#VARIABLE} (default: {@code internet}).
+   */
+  public void setNetworkDefault(NetworkPolicy policy) {
+    networkDefault = java.util.Objects.requireNonNull(policy);
   }
 
   /** Zygotes (Python start-up snapshots) running now. */
@@ -830,7 +840,8 @@ public final class Worker implements AutoCloseable {
     }
     try {
       var runFiles = plan instanceof StartSnapshots.Plan.Boot boot ? boot.runFiles() : Map.<String, Path>of();
-      environment.start(new Launch(command.command(), variables, codeDir, version.memorySize(), runFiles, false));
+      environment.start(new Launch(command.command(), variables, codeDir, version.memorySize(), runFiles, false,
+          FunctionNetwork.egress(version, networkDefault)));
     } catch (IOException | RuntimeException e) {
       environment.retire();
       throw new IllegalStateException("could not start an environment for " + version.functionName(), e);

@@ -53,6 +53,18 @@ record FunctionUrlResponse(int status, Map<String, String> headers, List<String>
     return new FunctionUrlResponse(200, Map.of("Content-Type", JSON), List.of(), body);
   }
 
+  /** A 200 response of the given type (a streamed body's); Malformed when the type cannot be sent. */
+  static FunctionUrlResponse plain(String contentType, byte[] body) throws Malformed {
+    var type = contentType == null || contentType.isBlank() ? "application/octet-stream"
+        : sendable("Content-Type", contentType);
+    return new FunctionUrlResponse(200, Map.of("Content-Type", type), List.of(), body);
+  }
+
+  /** Whether the status allows content: a 204, 205 or 304 is sent without the body the function gave. */
+  boolean sendsBody() {
+    return !ResponseHeadSyntax.forbidsBody(status);
+  }
+
   /**
    * The JSON prelude a streaming function writes ahead of its body (through
    * awslambda.HttpResponseStream.from): statusCode (200 when left out), headers and cookies.
@@ -77,11 +89,15 @@ record FunctionUrlResponse(int status, Map<String, String> headers, List<String>
     var headerNode = node.get("headers");
     if (headerNode != null && headerNode.isObject()) {
       for (var entry : headerNode.properties()) {
+        if (!ResponseHeadSyntax.isToken(entry.getKey())) {
+          throw new Malformed("the header name " + quoted(entry.getKey()) + " is not an HTTP token");
+        }
         var name = entry.getKey().toLowerCase(Locale.ROOT);
         var value = headerValue(entry.getValue());
         if (value == null || CONNECTION_HEADERS.contains(name)) {
           continue;
         }
+        value = sendable(entry.getKey(), value);
         if (name.equals("set-cookie")) {
           cookies.add(value);
         } else {
@@ -96,7 +112,7 @@ record FunctionUrlResponse(int status, Map<String, String> headers, List<String>
     if (cookieNode != null && cookieNode.isArray()) {
       for (var cookie : cookieNode) {
         if (cookie.isString()) {
-          cookies.add(cookie.asString());
+          cookies.add(sendable("cookie", cookie.asString()));
         }
       }
     }
@@ -116,10 +132,25 @@ record FunctionUrlResponse(int status, Map<String, String> headers, List<String>
     } else {
       throw new Malformed("statusCode must be a number, not " + statusCode.getNodeType());
     }
-    if (status < 100 || status > 599) {
-      throw new Malformed("statusCode " + status + " is not an HTTP status");
+    if (!ResponseHeadSyntax.isFinalStatus(status)) {
+      throw new Malformed("statusCode " + status + " is not a final HTTP status (200-599)");
     }
     return status;
+  }
+
+  /** The value as it will be sent; Malformed when the function gave one no header line can carry. */
+  private static String sendable(String what, String value) throws Malformed {
+    var sendable = ResponseHeadSyntax.fieldValue(value);
+    if (sendable == null) {
+      throw new Malformed("the " + what + " value " + quoted(value)
+          + " holds a control or non-ASCII character no header can carry");
+    }
+    return sendable;
+  }
+
+  /** The function's text as a JSON string, so that nothing it holds can break the log line it goes to. */
+  private static String quoted(String text) {
+    return Json.MAPPER.writeValueAsString(text.length() > 200 ? text.substring(0, 200) + "..." : text);
   }
 
   /** Header values as text; a list of values is joined with commas; objects mean nothing here. */

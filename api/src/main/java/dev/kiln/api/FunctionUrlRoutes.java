@@ -85,9 +85,13 @@ public final class FunctionUrlRoutes implements ApiServer.FrontDoor {
     } catch (KilnException e) {
       sendError(res, e);
     } catch (IllegalArgumentException e) {
-      // Helidon refuses header names or values no HTTP message may carry.
-      log.info("function URL request={} {}: the function's response cannot be sent: {}", requestId,
+      // Helidon refused a header that FunctionUrlResponse let through: the 502 goes without the head set so far.
+      log.warn("function URL request={} {}: the function's response cannot be sent: {}", requestId,
           address.urlId(), e.getMessage());
+      if (!res.isSent()) {
+        res.headers().clear();
+        res.header("x-amzn-RequestId", requestId);
+      }
       sendFunctionError(res);
     } catch (Exception e) {
       log.error("function URL request={} {} failed unexpectedly", requestId, address.urlId(), e);
@@ -182,10 +186,10 @@ public final class FunctionUrlRoutes implements ApiServer.FrontDoor {
       return;
     }
     writeHead(res, response, responseCors);
-    if (bodyless(response.status())) {
-      res.send();
-    } else {
+    if (response.sendsBody()) {
       res.send(response.body());
+    } else {
+      res.send();
     }
   }
 
@@ -215,15 +219,11 @@ public final class FunctionUrlRoutes implements ApiServer.FrontDoor {
   /** Sends the head of a streamed response and opens its body; a body-less status gets no body. */
   private static OutputStream open(ServerResponse res, FunctionUrlResponse response, Map<String, String> cors) {
     writeHead(res, response, cors);
-    if (bodyless(response.status())) {
+    if (!response.sendsBody()) {
       res.send();
       return OutputStream.nullOutputStream();
     }
     return new FirstWriteOutputStream(res::outputStream);
-  }
-
-  private static boolean bodyless(int status) {
-    return status == 204 || status == 304;
   }
 
   /** Status, the function's headers under the configured CORS ones (which win), and cookies. */

@@ -6,9 +6,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Arrays;
-import java.util.List;
-import java.util.Map;
 import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A RESPONSE_STREAM function URL's answer, written while the function streams. A stream of the
@@ -18,6 +18,7 @@ import java.util.Locale;
  * failure can only cut the body short; before that the client gets Lambda's 502.
  */
 final class FunctionUrlStream implements ResponseStream {
+  private static final Logger log = LoggerFactory.getLogger(FunctionUrlStream.class);
   static final String HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response";
   private static final int DELIMITER_LENGTH = 8;
   /** A prelude is a small JSON document; a stream that never ends one is a broken function. */
@@ -69,19 +70,30 @@ final class FunctionUrlStream implements ResponseStream {
         var bytes = prelude.toByteArray();
         int end = delimiter(bytes, Math.max(0, bytes.length - data.length - DELIMITER_LENGTH + 1));
         if (end < 0) {
-          malformed = bytes.length > MAX_PRELUDE_BYTES;
+          if (bytes.length > MAX_PRELUDE_BYTES) {
+            refuse("its prelude has no end within " + MAX_PRELUDE_BYTES + " bytes");
+          }
           return;
         }
+        FunctionUrlResponse response;
         try {
-          out = head.open(FunctionUrlResponse.prelude(Arrays.copyOf(bytes, end)));
+          response = FunctionUrlResponse.prelude(Arrays.copyOf(bytes, end));
         } catch (FunctionUrlResponse.Malformed e) {
-          malformed = true;
+          refuse(e.getMessage());
           return;
         }
+        out = head.open(response);
         out.write(bytes, end + DELIMITER_LENGTH, bytes.length - end - DELIMITER_LENGTH);
       } else {
         if (out == null) {
-          out = head.open(plain(declaredType, new byte[0]));
+          FunctionUrlResponse response;
+          try {
+            response = FunctionUrlResponse.plain(declaredType, new byte[0]);
+          } catch (FunctionUrlResponse.Malformed e) {
+            refuse(e.getMessage());
+            return;
+          }
+          out = head.open(response);
         }
         out.write(data);
       }
@@ -92,6 +104,16 @@ final class FunctionUrlStream implements ResponseStream {
     }
   }
 
+  /**
+   * The function's response cannot be sent: the client gets Lambda's 502 now, not when the function
+   * ends, and the rest of the stream is dropped.
+   */
+  private void refuse(String why) {
+    malformed = true;
+    log.info("streamed function URL response cannot be sent: {}", why);
+    failure.send();
+  }
+
   /** Completes the answer once the invocation ended; {@code result} carries a buffered function's payload. */
   void finish(InvocationResult result) throws IOException {
     if (out != null) {
@@ -100,24 +122,25 @@ final class FunctionUrlStream implements ResponseStream {
       }
       return;
     }
-    if (clientGone) {
-      return;
+    if (clientGone || malformed) {
+      return; // a refused stream had its 502 when it was found out
     }
-    if (result.failed() || malformed || (integration && prelude.size() > 0)) {
+    if (result.failed() || (integration && prelude.size() > 0)) {
       failure.send();
       return;
     }
     // Nothing was streamed: a handler that returns its result (not streamified) answers whole.
     var payload = result.payload();
-    var response = payload.length > 0 ? plain(FunctionUrlResponse.JSON, payload) : plain(declaredType, payload);
+    FunctionUrlResponse response;
+    try {
+      response = FunctionUrlResponse.plain(payload.length > 0 ? FunctionUrlResponse.JSON : declaredType, payload);
+    } catch (FunctionUrlResponse.Malformed e) {
+      refuse(e.getMessage());
+      return;
+    }
     try (var body = head.open(response)) {
       body.write(response.body());
     }
-  }
-
-  private static FunctionUrlResponse plain(String contentType, byte[] body) {
-    var type = contentType == null || contentType.isBlank() ? "application/octet-stream" : contentType;
-    return new FunctionUrlResponse(200, Map.of("Content-Type", type), List.of(), body);
   }
 
   /** Where the eight NUL bytes after the prelude start, searching from {@code from}; -1 if not there yet. */

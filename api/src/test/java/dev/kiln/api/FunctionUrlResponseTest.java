@@ -61,6 +61,36 @@ class FunctionUrlResponseTest {
   }
 
   @Test
+  void interimStatusesAndHeadersNoLineCanCarryAreMalformed() {
+    for (var result : java.util.List.of("{\"statusCode\":100}", "{\"statusCode\":101}", "{\"statusCode\":103}",
+        "{\"statusCode\":199}", "{\"statusCode\":600}",
+        "{\"statusCode\":200,\"headers\":{\"X-A\":\"a\\r\\nB: c\"}}",
+        "{\"statusCode\":200,\"headers\":{\"X-A\\r\\nB\":\"c\"}}",
+        "{\"statusCode\":200,\"headers\":{\"X A\":\"c\"}}",
+        "{\"statusCode\":200,\"headers\":{\"\":\"c\"}}",
+        "{\"statusCode\":200,\"headers\":{\"X-A\":\"a\\u0000b\"}}",
+        "{\"statusCode\":200,\"headers\":{\"X-A\":\"caf\\u00e9\"}}",
+        "{\"statusCode\":200,\"headers\":{\"Set-Cookie\":\"a=1\\nB: c\"}}",
+        "{\"statusCode\":200,\"cookies\":[\"a=1\\r\\nB: c\"]}")) {
+      assertThatThrownBy(() -> of(result)).as(result).isInstanceOf(FunctionUrlResponse.Malformed.class);
+      assertThatThrownBy(() -> FunctionUrlResponse.prelude(result.getBytes(StandardCharsets.UTF_8))).as(result)
+          .isInstanceOf(FunctionUrlResponse.Malformed.class);
+    }
+  }
+
+  @Test
+  void headerValuesLoseTheirOuterBlanksAndBodyLessStatusesSendNoBody() throws Exception {
+    var response = of("{\"statusCode\":200,\"headers\":{\"X-A\":\" \\ta\\tb \",\"X-Empty\":\"\"}}");
+    assertThat(response.headers()).containsEntry("X-A", "a\tb").containsEntry("X-Empty", "");
+    assertThat(response.sendsBody()).isTrue();
+    for (int status : new int[] {204, 205, 304}) {
+      assertThat(of("{\"statusCode\":" + status + ",\"body\":\"x\"}").sendsBody()).isFalse();
+    }
+    assertThatThrownBy(() -> FunctionUrlResponse.plain("text/plain\u0001", new byte[0]))
+        .isInstanceOf(FunctionUrlResponse.Malformed.class);
+  }
+
+  @Test
   void aStreamPreludeDefaultsTo200AndAnOctetStream() throws Exception {
     var prelude = FunctionUrlResponse.prelude("{\"headers\":{\"X-A\":\"1\"},\"cookies\":[\"c=1\"]}"
         .getBytes(StandardCharsets.UTF_8));

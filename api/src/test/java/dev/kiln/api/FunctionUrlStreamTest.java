@@ -106,6 +106,18 @@ class FunctionUrlStreamTest {
   }
 
   @Test
+  void aPreludeNoResponseHeadCanCarryIs502AtOnceAndTheRestIsDropped() throws Exception {
+    stream.contentType(FunctionUrlStream.HTTP_INTEGRATION);
+    stream.chunk(join(bytes("{\"statusCode\":101,\"headers\":{\"Upgrade\":\"websocket\"}}"), new byte[8]));
+    assertThat(failures).as("answered before the function ends").isEqualTo(1);
+    stream.chunk(bytes("more body"));
+    stream.finish(STREAMED);
+    assertThat(failures).isEqualTo(1);
+    assertThat(heads).isEmpty();
+    assertThat(body.size()).isZero();
+  }
+
+  @Test
   void aHandlerThatReturnsItsResultAnswersWithThePayload() throws Exception {
     stream.finish(new InvocationResult(bytes("{\"statusCode\":200}"), null, null, "$LATEST", 1, null));
     assertThat(heads.getFirst().headers()).containsEntry("Content-Type", "application/json");

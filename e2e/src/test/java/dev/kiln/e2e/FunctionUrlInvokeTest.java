@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
@@ -95,12 +96,35 @@ class FunctionUrlInvokeTest extends InvokeTestBase {
       });
       """;
 
+  /**
+   * Answers with the result the request describes: {@code ?r=} is that result as base64url JSON, so
+   * a test can make the function return what a careless or hostile function would.
+   */
+  private static final String NODE_ANSWERS_AS_TOLD =
+      """
+      exports.handler = async (event) =>
+        JSON.parse(Buffer.from(event.queryStringParameters.r, 'base64url').toString('utf8'));
+      """;
+
+  /** The streaming counterpart: {@code ?r=} is the HttpResponseStream prelude, {@code ?b=} the body. */
+  private static final String NODE_STREAMS_AS_TOLD =
+      """
+      exports.handler = awslambda.streamifyResponse(async (event, responseStream) => {
+        const q = event.queryStringParameters;
+        const prelude = JSON.parse(Buffer.from(q.r, 'base64url').toString('utf8'));
+        const http = awslambda.HttpResponseStream.from(responseStream, prelude);
+        http.end(q.b || '');
+      });
+      """;
+
   private final HttpClient jdk =
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
   private Curl curl;
   private String echo;
   private String echoUrl;
   private String streamUrl;
+  private String toldUrl;
+  private String toldStreamUrl;
 
   @BeforeAll
   void deployFunctions() {
@@ -112,6 +136,22 @@ class FunctionUrlInvokeTest extends InvokeTestBase {
     String streamer = deploy("url-stream", "nodejs22.x", "index.handler", Functions.node(NODE_STREAMING));
     streamUrl = lambda.createFunctionUrlConfig(b -> b.functionName(streamer).authType(FunctionUrlAuthType.NONE)
         .invokeMode(InvokeMode.RESPONSE_STREAM)).functionUrl();
+    String told = deploy("url-told", "nodejs22.x", "index.handler", Functions.node(NODE_ANSWERS_AS_TOLD));
+    toldUrl = lambda.createFunctionUrlConfig(b -> b.functionName(told).authType(FunctionUrlAuthType.NONE))
+        .functionUrl();
+    String toldStream = deploy("url-told-stream", "nodejs22.x", "index.handler",
+        Functions.node(NODE_STREAMS_AS_TOLD));
+    toldStreamUrl = lambda.createFunctionUrlConfig(b -> b.functionName(toldStream)
+        .authType(FunctionUrlAuthType.NONE).invokeMode(InvokeMode.RESPONSE_STREAM)).functionUrl();
+  }
+
+  /** The URL at which the "as told" function answers {@code result}. */
+  private static String told(String url, Object result) {
+    return url + "?r=" + Base64.getUrlEncoder().withoutPadding().encodeToString(JSON.writeValueAsBytes(result));
+  }
+
+  private static String toldStream(String url, Object prelude, String body) {
+    return told(url, prelude) + "&b=" + java.net.URLEncoder.encode(body, StandardCharsets.UTF_8);
   }
 
   private static String urlId(String url) {
@@ -384,6 +424,99 @@ class FunctionUrlInvokeTest extends InvokeTestBase {
     Curl.Response grown = curl.send("POST", url, List.of("Content-Type: application/octet-stream"),
         new byte[5 * 1024 * 1024]);
     assertThat(grown.status()).isEqualTo(413);
+  }
+
+  /** Results no HTTP response may carry as they are: every one is Lambda's 502, and the connection stays usable. */
+  private static List<Map<String, Object>> unsendableResults() {
+    return List.of(
+        Map.of("statusCode", 100, "body", "interim"),
+        Map.of("statusCode", 101, "headers", Map.of("Upgrade", "websocket"), "body", "switching"),
+        Map.of("statusCode", 103, "body", "early hints"),
+        Map.of("statusCode", 199, "body", "informational"),
+        Map.of("statusCode", 600, "body", "beyond"),
+        Map.of("statusCode", 200, "headers", Map.of("X-Bad", "a\r\nInjected: yes"), "body", "x"),
+        Map.of("statusCode", 200, "headers", Map.of("X-Bad\r\nInjected", "yes"), "body", "x"),
+        Map.of("statusCode", 200, "headers", Map.of("X Bad", "space in the name"), "body", "x"),
+        Map.of("statusCode", 200, "headers", Map.of("", "empty name"), "body", "x"),
+        Map.of("statusCode", 200, "headers", Map.of("X-Bad", "nul\u0000byte"), "body", "x"),
+        Map.of("statusCode", 200, "headers", Map.of("X-Bad", "bell\u0007"), "body", "x"),
+        Map.of("statusCode", 200, "headers", Map.of("X-Bad", "del\u007f"), "body", "x"),
+        Map.of("statusCode", 200, "headers", Map.of("X-Bad", "caf\u00e9 is not ASCII"), "body", "x"),
+        Map.of("statusCode", 200, "headers", Map.of("Set-Cookie", "a=b\nInjected: yes"), "body", "x"),
+        Map.of("statusCode", 200, "cookies", List.of("ok=1", "a=b\r\nInjected: yes"), "body", "x"));
+  }
+
+  @Test
+  void a_result_no_http_response_can_carry_is_a_502_and_the_connection_stays_in_step() {
+    List<String> urls = new ArrayList<>();
+    for (var result : unsendableResults()) {
+      urls.add(told(toldUrl, result));
+      urls.add(told(toldUrl, Map.of("statusCode", 200, "body", "next")));
+    }
+    Curl.Sequence sequence = curl.getInTurn(urls);
+    assertThat(sequence.responses()).hasSize(urls.size());
+    for (int i = 0; i < urls.size(); i += 2) {
+      Curl.Response bad = sequence.responses().get(i);
+      Curl.Response next = sequence.responses().get(i + 1);
+      var result = unsendableResults().get(i / 2);
+      assertThat(bad.status()).as("%s gave %s", result, bad).isEqualTo(502);
+      assertThat(bad.text()).as("%s", result).isEqualTo("Internal Server Error");
+      assertThat(bad.headers()).as("%s", result).doesNotContainKeys("injected", "x-bad", "upgrade");
+      assertThat(next.status()).as("the request after %s: %s", result, next).isEqualTo(200);
+      assertThat(next.text()).isEqualTo("next");
+    }
+    assertThat(sequence.newConnections().subList(1, urls.size())).as("every request after the first reused its"
+        + " connection").containsOnly(0);
+  }
+
+  @Test
+  void body_less_statuses_send_no_body_and_header_values_lose_their_outer_blanks() {
+    Curl.Sequence sequence = curl.getInTurn(List.of(
+        told(toldUrl, Map.of("statusCode", 204, "headers", Map.of("X-Kept", "yes"), "body", "dropped")),
+        told(toldUrl, Map.of("statusCode", 304, "body", "dropped")),
+        told(toldUrl, Map.of("statusCode", 200, "headers", Map.of("X-Tab", "a\tb", "X-Padded", "  padded \t",
+            "X-Empty", ""), "body", "padded")),
+        told(toldUrl, Map.of("statusCode", 200, "body", "next"))));
+    List<Curl.Response> responses = sequence.responses();
+    assertThat(responses.get(0).status()).isEqualTo(204);
+    assertThat(responses.get(0).header("X-Kept")).isEqualTo("yes");
+    assertThat(responses.get(0).body()).isEmpty();
+    assertThat(responses.get(1).status()).isEqualTo(304);
+    assertThat(responses.get(1).body()).isEmpty();
+    assertThat(responses.get(2).header("X-Tab")).isEqualTo("a\tb");
+    assertThat(responses.get(2).header("X-Padded")).isEqualTo("padded");
+    assertThat(responses.get(2).text()).isEqualTo("padded");
+    assertThat(responses.get(3).text()).as("a body sent after a 204 or 304 would show up here").isEqualTo("next");
+    assertThat(sequence.newConnections().subList(1, 4)).containsOnly(0);
+  }
+
+  @Test
+  void a_streamed_prelude_no_http_response_can_carry_is_a_502_and_the_connection_stays_in_step() {
+    List<String> urls = new ArrayList<>();
+    for (var result : unsendableResults()) {
+      var prelude = new java.util.LinkedHashMap<String, Object>(result);
+      prelude.remove("body");
+      urls.add(toldStream(toldStreamUrl, prelude, "streamed body"));
+      urls.add(toldStream(toldStreamUrl, Map.of("statusCode", 200), "next"));
+    }
+    urls.add(toldStream(toldStreamUrl, Map.of("statusCode", 204), "dropped"));
+    urls.add(toldStream(toldStreamUrl, Map.of("statusCode", 200), "after no content"));
+    Curl.Sequence sequence = curl.getInTurn(urls);
+    assertThat(sequence.responses()).hasSize(urls.size());
+    for (int i = 0; i < urls.size() - 2; i += 2) {
+      Curl.Response bad = sequence.responses().get(i);
+      Curl.Response next = sequence.responses().get(i + 1);
+      var result = unsendableResults().get(i / 2);
+      assertThat(bad.status()).as("%s gave %s", result, bad).isEqualTo(502);
+      assertThat(bad.text()).as("%s", result).isEqualTo("Internal Server Error");
+      assertThat(next.status()).as("the request after %s: %s", result, next).isEqualTo(200);
+      assertThat(next.text()).isEqualTo("next");
+    }
+    Curl.Response noContent = sequence.responses().get(urls.size() - 2);
+    assertThat(noContent.status()).isEqualTo(204);
+    assertThat(noContent.body()).isEmpty();
+    assertThat(sequence.responses().getLast().text()).isEqualTo("after no content");
+    assertThat(sequence.newConnections().subList(1, urls.size())).containsOnly(0);
   }
 
   @Test

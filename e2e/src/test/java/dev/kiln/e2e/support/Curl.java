@@ -102,6 +102,66 @@ public final class Curl {
     return send("GET", url, List.of(headers), null);
   }
 
+  /**
+   * Responses to GET requests curl sent one after another, each after the previous answer, and
+   * for each how many new connections curl opened for it: 0 means it went over the connection the
+   * previous request left open (keep-alive).
+   */
+  public record Sequence(List<Response> responses, List<Integer> newConnections) {}
+
+  /** One curl run that GETs each URL in turn, reusing the connection when the server keeps it open (20 s at most). */
+  public Sequence getInTurn(List<String> urls) {
+    try {
+      Files.createDirectories(workDir);
+      var id = UUID.randomUUID().toString();
+      List<String> command = new ArrayList<>(List.of("curl", "-s", "-S", "--max-time", "20",
+          "-w", TRANSFER_MARK + " %{http_code} %{num_connects}\n%{header_json}\n"));
+      List<Path> bodies = new ArrayList<>();
+      for (int i = 0; i < urls.size(); i++) {
+        var body = workDir.resolve("curl-" + id + "-" + i + ".body");
+        bodies.add(body);
+        command.addAll(List.of("-o", body.toString(), urls.get(i)));
+      }
+      var process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+      var output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!process.waitFor(60, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        throw new IllegalStateException("curl did not finish: " + command);
+      }
+      if (process.exitValue() != 0) {
+        throw new IllegalStateException("curl failed (" + process.exitValue() + ", 28 is a timeout) after: "
+            + output + " " + command);
+      }
+      List<Response> responses = new ArrayList<>();
+      List<Integer> connections = new ArrayList<>();
+      var transfers = output.split(TRANSFER_MARK + " ");
+      for (int i = 1; i < transfers.length; i++) {
+        var transfer = transfers[i];
+        int newline = transfer.indexOf('\n');
+        var figures = transfer.substring(0, newline).strip().split(" ");
+        var headers = new LinkedHashMap<String, List<String>>();
+        JSON.readTree(transfer.substring(newline + 1)).properties().forEach(e -> {
+          List<String> values = new ArrayList<>();
+          e.getValue().forEach(v -> values.add(v.asString()));
+          headers.put(e.getKey().toLowerCase(Locale.ROOT), values);
+        });
+        var bodyFile = bodies.get(i - 1);
+        responses.add(new Response(Integer.parseInt(figures[0]), headers,
+            Files.exists(bodyFile) ? Files.readAllBytes(bodyFile) : new byte[0]));
+        connections.add(Integer.parseInt(figures[1]));
+        Files.deleteIfExists(bodyFile);
+      }
+      return new Sequence(responses, connections);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static final String TRANSFER_MARK = "KILN-TRANSFER";
+
   /** The last header block curl wrote (a 100 Continue comes first when a body is large). */
   private static Response parse(String dump, byte[] body) {
     var blocks = dump.strip().split("\r\n\r\n");

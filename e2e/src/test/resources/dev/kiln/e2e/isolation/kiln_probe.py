@@ -97,6 +97,17 @@ def memory_cgroup(pid):
     return unified
 
 
+def peek(pid):
+    # Reads 16 bytes of the process's first readable mapping through /proc/PID/mem (needs ptrace access).
+    for line in read("/proc/%d/maps" % pid, 1 << 20).splitlines():
+        fields = line.split()
+        if fields[1].startswith("r"):
+            with open("/proc/%d/mem" % pid, "rb") as mem:
+                mem.seek(int(fields[0].split("-")[0], 16))
+                return mem.read(16).hex()
+    raise OSError("no readable mapping")
+
+
 def procs(step, request_id):
     # Another environment's processes are those outside our own memory cgroup: in a booted sandbox every visible
     # process is ours; a forked environment's parent, the zygote, is not.
@@ -111,6 +122,7 @@ def procs(step, request_id):
         }
         if not entry["own"]:
             entry["signal0"] = attempt(lambda pid=pid: os.kill(pid, 0))
+            entry["mem"] = attempt(lambda pid=pid: peek(pid))
         seen[str(pid)] = entry
     return {"self": os.getpid(), "cgroup": own, "processes": seen}
 

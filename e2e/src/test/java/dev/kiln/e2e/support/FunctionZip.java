@@ -20,6 +20,7 @@ import org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream;
 public final class FunctionZip {
   private static final int REGULAR = 0100644;
   private static final int EXECUTABLE = 0100755;
+  private static final int SYMLINK = 0120777;
 
   private record Entry(byte[] content, int mode) {}
 
@@ -44,6 +45,15 @@ public final class FunctionZip {
   /** One executable file, 0755 (a bootstrap). */
   public FunctionZip executable(String name, String content) {
     entries.put(name, new Entry(content.getBytes(StandardCharsets.UTF_8), EXECUTABLE));
+    return this;
+  }
+
+  /**
+   * A symbolic link entry, as {@code zip -y} writes one: the link's target is the entry's content. The name is
+   * taken as given, so tests can also write names such as {@code ../x}.
+   */
+  public FunctionZip symlink(String name, String target) {
+    entries.put(name, new Entry(target.getBytes(StandardCharsets.UTF_8), SYMLINK));
     return this;
   }
 

@@ -176,6 +176,29 @@ class SnapshotFilesTest extends InvokeTestBase {
         .until(() -> made.stream().noneMatch(Files::exists));
   }
 
+  @Test
+  void aRestartKeepsLiveSnapshotsAndDropsThoseOfGoneFunctions() throws Exception {
+    Path snapshots = server.dataDir().resolve("snapshots");
+    Set<Path> before = filesUnder(snapshots);
+    String name = deploy("snap-restart", "nodejs22.x", "index.handler",
+        Functions.node("exports.handler = async () => ({ ok: true });"), b -> b.memorySize(256));
+    awaitTrainingOutcome(name);
+    Set<Path> made = filesUnder(snapshots);
+    made.removeAll(before);
+    assertThat(made).as("the function's snapshot files").isNotEmpty();
+    // What a function deleted while Kiln was down leaves behind.
+    Path orphan = Files.createDirectories(snapshots.resolve("fn-" + "0".repeat(32)).resolve("k"));
+    Files.writeString(orphan.getParent().resolve("owner"), "000000000000\nno-such-function\n");
+    Files.writeString(orphan.resolve("node-startup.blob"), "left over");
+
+    server.stop();
+    server.restart();
+    connectClients();
+    assertThat(orphan.getParent()).as("the snapshots of a function that is gone").doesNotExist();
+    assertThat(made).as("the live function's snapshot files").allMatch(Files::exists);
+    assertThat(invoke(name, "{}").ok().path("ok").asBoolean()).isTrue();
+  }
+
   /** Waits for the server's log line saying how the function's training ended. */
   private void awaitTrainingOutcome(String name) {
     Awaitility.await("training of " + name).atMost(Duration.ofSeconds(150)).pollInterval(Duration.ofMillis(200))

@@ -116,7 +116,8 @@ public final class KilnNode implements AutoCloseable {
           version -> admission.admitSpareNewEnvironment(version.account(), version.functionName()));
       resources.add(worker);
       if (config.snapshots()) {
-        worker.enableSnapshots(data.resolve("snapshots"));
+        worker.enableSnapshots(data.resolve("snapshots"),
+            (account, function) -> store.read(tx -> tx.function(account, function).isPresent()));
       }
       var invoker = new Invoker(worker, admission);
       phases.done("worker");

@@ -22,6 +22,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -64,6 +65,8 @@ final class StartSnapshots implements AutoCloseable {
   static final long MAX_SNAPSHOT_FILE_BYTES = 1L << 30;
   /** Names of the per-function directories under the root: {@code fn-<hash of account and name>}. */
   private static final String FUNCTION_DIR_PREFIX = "fn-";
+  /** In each function's directory: its account and name, one a line (read at start to find deleted functions). */
+  private static final String OWNER_FILE = "owner";
 
   /** How a new environment of a configuration starts. */
   sealed interface Plan {
@@ -104,9 +107,13 @@ final class StartSnapshots implements AutoCloseable {
   private final Map<String, Long> retired = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
-  /** @param root where snapshot files are kept; null turns snapshots off */
+  /**
+   * @param root where snapshot files are kept; null turns snapshots off
+   * @param functionExists whether a function (account, name) still exists: the snapshots of one deleted while
+   *     Kiln was down are deleted at start
+   */
   StartSnapshots(Path root, SandboxBackend backend, RuntimeCatalog runtimes, String region,
-      Function<FunctionVersion, CodeCache.Lease> codeDirs) {
+      Function<FunctionVersion, CodeCache.Lease> codeDirs, java.util.function.BiPredicate<String, String> functionExists) {
     this.root = root;
     this.backend = backend;
     this.runtimes = runtimes;
@@ -123,6 +130,12 @@ final class StartSnapshots implements AutoCloseable {
             if (!entry.getFileName().toString().startsWith(FUNCTION_DIR_PREFIX)
                 || !Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
               CodeCache.deleteTree(entry);
+              continue;
+            }
+            Path owner = entry.resolve(OWNER_FILE);
+            var lines = Files.isRegularFile(owner, LinkOption.NOFOLLOW_LINKS) ? Files.readAllLines(owner) : List.<String>of();
+            if (lines.size() != 2 || !functionExists.test(lines.get(0), lines.get(1))) {
+              CodeCache.deleteTree(entry); // its function is gone
               continue;
             }
             try (var inside = Files.list(entry)) {
@@ -204,8 +217,7 @@ final class StartSnapshots implements AutoCloseable {
       if (exit.code() != 0) {
         return failed(key, version, recipe.kind() + " training ended with code " + exit.code() + ": " + lastLine.get());
       }
-      Path functionDir = functionDir(version.account(), version.functionName());
-      createPrivateDirectory(functionDir);
+      Path functionDir = createFunctionDir(version);
       Path temp = functionDir.resolve(".tmp-" + key);
       CodeCache.deleteTree(temp);
       createPrivateDirectory(temp);
@@ -248,8 +260,7 @@ final class StartSnapshots implements AutoCloseable {
   private boolean failed(String key, FunctionVersion version, String reason) {
     log.info("no snapshot: function={} version={} reason=\"{}\"", version.functionName(), version.version(), reason);
     try {
-      Path functionDir = functionDir(version.account(), version.functionName());
-      createPrivateDirectory(functionDir);
+      Path functionDir = createFunctionDir(version);
       Files.writeString(functionDir.resolve(key + ".failed"), reason + "\n", StandardOpenOption.CREATE,
           StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
     } catch (IOException e) {
@@ -384,7 +395,8 @@ final class StartSnapshots implements AutoCloseable {
       for (Path entry : entries.toList()) {
         String file = entry.getFileName().toString();
         String key = file.endsWith(".failed") ? file.substring(0, file.length() - ".failed".length()) : file;
-        if (!file.startsWith(".tmp-") && !live.contains(key) && !trainings.containsKey(key)) {
+        if (!file.startsWith(".tmp-") && !file.equals(OWNER_FILE) && !live.contains(key)
+            && !trainings.containsKey(key)) {
           CodeCache.deleteTree(entry);
         }
       }
@@ -404,6 +416,17 @@ final class StartSnapshots implements AutoCloseable {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is part of every JDK", e);
     }
+  }
+
+  /** The function's snapshot directory, created with its owner file if missing. */
+  private Path createFunctionDir(FunctionVersion version) throws IOException {
+    Path dir = functionDir(version.account(), version.functionName());
+    createPrivateDirectory(dir);
+    Path owner = dir.resolve(OWNER_FILE);
+    if (!Files.exists(owner, LinkOption.NOFOLLOW_LINKS)) {
+      Files.writeString(owner, version.account() + "\n" + version.functionName() + "\n");
+    }
+    return dir;
   }
 
   /** A directory only Kiln can enter (mode 0700), created if missing. */

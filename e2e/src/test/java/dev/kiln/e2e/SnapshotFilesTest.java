@@ -91,6 +91,47 @@ class SnapshotFilesTest extends InvokeTestBase {
       }
       """;
 
+  /**
+   * Java, the cache itself: once the training JVM has written function.aot, a process the init left behind swaps it
+   * for a link to /etc/shadow (and the init pads the training's scratch directory, so the training takes long
+   * enough to clean up for the swap to land before it ends).
+   */
+  private static final String JAVA_AOT_SWAPPER = """
+      package leak;
+
+      import com.amazonaws.services.lambda.runtime.Context;
+      import com.amazonaws.services.lambda.runtime.RequestHandler;
+      import java.nio.file.*;
+      import java.util.*;
+
+      public class Handler implements RequestHandler<Map<String, Object>, Map<String, Object>> {
+        static {
+          if (Files.isDirectory(Path.of("/run/kiln-output")) && Files.isWritable(Path.of("/run/kiln-output"))) {
+            try (var dirs = Files.newDirectoryStream(Path.of("/tmp"), "kiln-aot-*")) {
+              for (Path dir : dirs) {
+                for (int i = 0; i < 40000; i++) Files.createFile(dir.resolve("pad-" + i));
+              }
+              new ProcessBuilder("/bin/sh", "-c", "cd /run/kiln-output; "
+                  + "while [ -e function.aot.config ] || [ ! -s function.aot ]; do sleep 0.005; done; "
+                  + "while :; do ln -sfn /etc/shadow .l && mv -T .l function.aot; sleep 0.005; done")
+                  .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD)
+                  .start();
+              System.out.println("swapper started");
+            } catch (Exception e) {
+              System.out.println("no swapper: " + e);
+            }
+          }
+        }
+
+        @Override
+        public Map<String, Object> handleRequest(Map<String, Object> event, Context context) {
+          Map<String, Object> result = new LinkedHashMap<>();
+          result.put("leaked", Leak.check(System.getenv("SECRET_PREFIX")));
+          return result;
+        }
+      }
+      """;
+
   /** What a handler can see of the host secret through its run files. */
   private static final String JAVA_LEAK_CHECK = """
       package leak;
@@ -148,6 +189,20 @@ class SnapshotFilesTest extends InvokeTestBase {
     String name = deploy("snap-link-java", "java21", "leak.Handler::handleRequest", zip,
         b -> b.memorySize(512).environment(e -> e.variables(variables())));
     awaitTrainingOutcome(name);
+    assertRefusedAndNothingLeaked(name);
+  }
+
+  @Test
+  void aJavaTrainingRunSwappingItsCacheForALinkToEtcShadowIsRefused() throws Exception {
+    String shadowLine = Files.readAllLines(Path.of("/etc/shadow")).getFirst();
+    // The handler looks for the line's start (user and the start of its hash); the scan, for the whole line.
+    String shadowStart = shadowLine.substring(0, Math.min(shadowLine.indexOf(':') + 4, shadowLine.length()));
+    byte[] zip = JavaFunctions.zipWithLib(JavaFunctions.compile(
+        Map.of("leak/Handler.java", JAVA_AOT_SWAPPER, "leak/Leak.java", JAVA_LEAK_CHECK), 21));
+    String name = deploy("snap-shadow-java", "java21", "leak.Handler::handleRequest", zip,
+        b -> b.memorySize(512).environment(e -> e.variables(Map.of("SECRET_PREFIX", shadowStart))));
+    awaitTrainingOutcome(name);
+    secret = shadowLine;
     assertRefusedAndNothingLeaked(name);
   }
 

@@ -223,6 +223,7 @@ final class StartSnapshots implements AutoCloseable {
       createPrivateDirectory(temp);
       for (String name : recipe.files()) {
         // The sandbox wrote these: taken without following links, from a sandbox whose processes are all gone.
+        // Their modification times are kept: a JDK AOT cache checks its class path's jars by size and time.
         try {
           sandbox.takeOutput(name, temp.resolve(name), MAX_SNAPSHOT_FILE_BYTES);
         } catch (IOException e) {

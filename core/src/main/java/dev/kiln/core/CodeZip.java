@@ -130,16 +130,23 @@ public final class CodeZip {
       }
     } else {
       var inflater = new Inflater(true);
+      boolean padded = false;
       try {
         inflater.setInput(data);
         while (!inflater.finished()) {
           int n = inflater.inflate(buffer);
+          if (n == 0 && inflater.needsInput() && !padded) {
+            // zlib without its wrapper may want one byte past the data to see the end (as the JDK's ZipFile gives)
+            inflater.setInput(new byte[1]);
+            padded = true;
+            continue;
+          }
           if (n == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
             throw new InvalidZip(entry.name() + ": its deflated data ends early");
           }
           written = write(out, buffer, n, crc, written, budget);
         }
-        if (inflater.getRemaining() != 0) {
+        if (!padded && inflater.getRemaining() != 0) {
           throw new InvalidZip(entry.name() + ": its deflated data ends before its compressed size");
         }
       } catch (DataFormatException e) {
@@ -176,11 +183,12 @@ public final class CodeZip {
     long directorySize = u32(zip, end + 12);
     long directoryOffset = u32(zip, end + 16);
     long directoryEnd = end;
-    if (count == 0xFFFF || directorySize == 0xFFFFFFFFL || directoryOffset == 0xFFFFFFFFL) {
-      int locator = end - 20;
-      if (locator < 0 || zip.getInt(locator) != ZIP64_LOCATOR) {
-        throw new InvalidZip("a ZIP64 package without its locator");
-      }
+    int locator = end - 20;
+    boolean zip64 = locator >= 0 && zip.getInt(locator) == ZIP64_LOCATOR; // some tools write one always
+    if (!zip64 && (count == 0xFFFF || directorySize == 0xFFFFFFFFL || directoryOffset == 0xFFFFFFFFL)) {
+      throw new InvalidZip("a ZIP64 package without its locator");
+    }
+    if (zip64) {
       int record = Math.toIntExact(zip.getLong(locator + 8));
       if (zip.getInt(record) != ZIP64_END_OF_DIRECTORY || record + 56 > locator) {
         throw new InvalidZip("a ZIP64 locator that points at no ZIP64 directory end");

@@ -91,6 +91,47 @@ class SnapshotFilesTest extends InvokeTestBase {
       }
       """;
 
+  /**
+   * Java, the cache itself: once the training JVM has written function.aot, a process the init left behind swaps it
+   * for a link to /etc/shadow (and the init pads the training's scratch directory, so the training takes long
+   * enough to clean up for the swap to land before it ends).
+   */
+  private static final String JAVA_AOT_SWAPPER = """
+      package leak;
+
+      import com.amazonaws.services.lambda.runtime.Context;
+      import com.amazonaws.services.lambda.runtime.RequestHandler;
+      import java.nio.file.*;
+      import java.util.*;
+
+      public class Handler implements RequestHandler<Map<String, Object>, Map<String, Object>> {
+        static {
+          if (Files.isDirectory(Path.of("/run/kiln-output")) && Files.isWritable(Path.of("/run/kiln-output"))) {
+            try (var dirs = Files.newDirectoryStream(Path.of("/tmp"), "kiln-aot-*")) {
+              for (Path dir : dirs) {
+                for (int i = 0; i < 40000; i++) Files.createFile(dir.resolve("pad-" + i));
+              }
+              new ProcessBuilder("/bin/sh", "-c", "cd /run/kiln-output; "
+                  + "while [ -e function.aot.config ] || [ ! -s function.aot ]; do sleep 0.005; done; "
+                  + "while :; do ln -sfn /etc/shadow .l && mv -T .l function.aot; sleep 0.005; done")
+                  .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD)
+                  .start();
+              System.out.println("swapper started");
+            } catch (Exception e) {
+              System.out.println("no swapper: " + e);
+            }
+          }
+        }
+
+        @Override
+        public Map<String, Object> handleRequest(Map<String, Object> event, Context context) {
+          Map<String, Object> result = new LinkedHashMap<>();
+          result.put("leaked", Leak.check(System.getenv("SECRET_PREFIX")));
+          return result;
+        }
+      }
+      """;
+
   /** What a handler can see of the host secret through its run files. */
   private static final String JAVA_LEAK_CHECK = """
       package leak;
@@ -152,6 +193,20 @@ class SnapshotFilesTest extends InvokeTestBase {
   }
 
   @Test
+  void aJavaTrainingRunSwappingItsCacheForALinkToEtcShadowIsRefused() throws Exception {
+    String shadowLine = Files.readAllLines(Path.of("/etc/shadow")).getFirst();
+    // The handler looks for the line's start (user and the start of its hash); the scan, for the whole line.
+    String shadowStart = shadowLine.substring(0, Math.min(shadowLine.indexOf(':') + 4, shadowLine.length()));
+    byte[] zip = JavaFunctions.zipWithLib(JavaFunctions.compile(
+        Map.of("leak/Handler.java", JAVA_AOT_SWAPPER, "leak/Leak.java", JAVA_LEAK_CHECK), 21));
+    String name = deploy("snap-shadow-java", "java21", "leak.Handler::handleRequest", zip,
+        b -> b.memorySize(512).environment(e -> e.variables(Map.of("SECRET_PREFIX", shadowStart))));
+    awaitTrainingOutcome(name);
+    secret = shadowLine;
+    assertRefusedAndNothingLeaked(name);
+  }
+
+  @Test
   void aNodeTrainingRunWithALinkInPlaceOfItsBlobIsRefused() throws Exception {
     String name = deploy("snap-link-node", "nodejs22.x", "index.handler", Functions.node(NODE_SWAPPER),
         b -> b.memorySize(256).environment(e -> e.variables(variables())));
@@ -174,6 +229,29 @@ class SnapshotFilesTest extends InvokeTestBase {
     cli.lambda("delete-function", "--function-name", name);
     Awaitility.await("snapshot files of " + name + " removed").atMost(Duration.ofSeconds(20))
         .until(() -> made.stream().noneMatch(Files::exists));
+  }
+
+  @Test
+  void aRestartKeepsLiveSnapshotsAndDropsThoseOfGoneFunctions() throws Exception {
+    Path snapshots = server.dataDir().resolve("snapshots");
+    Set<Path> before = filesUnder(snapshots);
+    String name = deploy("snap-restart", "nodejs22.x", "index.handler",
+        Functions.node("exports.handler = async () => ({ ok: true });"), b -> b.memorySize(256));
+    awaitTrainingOutcome(name);
+    Set<Path> made = filesUnder(snapshots);
+    made.removeAll(before);
+    assertThat(made).as("the function's snapshot files").isNotEmpty();
+    // What a function deleted while Kiln was down leaves behind.
+    Path orphan = Files.createDirectories(snapshots.resolve("fn-" + "0".repeat(32)).resolve("k"));
+    Files.writeString(orphan.getParent().resolve("owner"), "000000000000\nno-such-function\n");
+    Files.writeString(orphan.resolve("node-startup.blob"), "left over");
+
+    server.stop();
+    server.restart();
+    connectClients();
+    assertThat(orphan.getParent()).as("the snapshots of a function that is gone").doesNotExist();
+    assertThat(made).as("the live function's snapshot files").allMatch(Files::exists);
+    assertThat(invoke(name, "{}").ok().path("ok").asBoolean()).isTrue();
   }
 
   /** Waits for the server's log line saying how the function's training ended. */

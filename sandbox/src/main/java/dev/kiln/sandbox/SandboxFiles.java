@@ -42,6 +42,7 @@ final class SandboxFiles {
   private static final int S_IFMT = 0170000;
   private static final int S_IFREG = 0100000;
   private static final int S_IFSOCK = 0140000;
+  private static final int S_IFLNK = 0120000;
   private static final int ENOENT = 2;
   private static final int ELOOP = 40;
 
@@ -149,6 +150,9 @@ final class SandboxFiles {
       Path opened = Path.of("/proc/self/fd/" + fd);
       Map<String, Object> stat = Files.readAttributes(opened, "unix:mode,uid");
       int mode = (Integer) stat.get("mode");
+      if ((mode & S_IFMT) == S_IFLNK) { // O_PATH|O_NOFOLLOW opens the link itself rather than failing
+        throw new IOException(socket.getFileName() + " is a symbolic link");
+      }
       if ((mode & S_IFMT) != S_IFSOCK) {
         throw new IOException(socket.getFileName() + " is not a socket (mode " + Integer.toOctalString(mode) + ")");
       }

@@ -112,6 +112,22 @@ class SandboxOutputTest {
   }
 
   @Test
+  void aLinkInPlaceOfTheZygoteSocketIsNeverConnected() throws Exception {
+    // A socket of the host the sandbox must not reach through Kiln (another sandbox's, a daemon's).
+    Path hostSocket = temp.resolve("host.sock");
+    try (var server = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+      server.bind(java.net.UnixDomainSocketAddress.of(hostSocket));
+      secret = hostSocket; // the path the sandbox links to
+      try (Sandbox s = ran("ln -s \"$SECRET\" /run/kiln-output/zygote.sock; head -c1 /dev/zero > /run/kiln-output/file")) {
+        assertThatThrownBy(() -> SandboxFiles.connectUnix(s.outputDir().resolve("zygote.sock"),
+            SandboxFiles.sandboxUid())).hasMessageContaining("symbolic link");
+        assertThatThrownBy(() -> SandboxFiles.connectUnix(s.outputDir().resolve("file"), SandboxFiles.sandboxUid()))
+            .hasMessageContaining("not a socket");
+      }
+    }
+  }
+
+  @Test
   void aProcessLeftRunningCannotSwapTheFileAfterwards() throws Exception {
     // The main process ends; a background one keeps replacing the file with a link to the host's secret.
     try (Sandbox s = ran("printf good > /run/kiln-output/out.bin; (trap '' HUP; while :; do"

@@ -125,7 +125,8 @@ public final class KilnNode implements AutoCloseable {
       resources.add(worker);
       worker.setNetworkDefault(config.network());
       if (config.snapshots()) {
-        worker.enableSnapshots(data.resolve("snapshots"));
+        worker.enableSnapshots(data.resolve("snapshots"),
+            (account, function) -> store.read(tx -> tx.function(account, function).isPresent()));
       }
       var invoker = new Invoker(worker, admission);
       phases.done("worker");

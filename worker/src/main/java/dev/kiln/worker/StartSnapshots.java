@@ -23,6 +23,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
@@ -94,6 +95,8 @@ final class StartSnapshots implements AutoCloseable {
 
     void release(int mb);
   }
+  /** In each function's directory: its account and name, one a line (read at start to find deleted functions). */
+  private static final String OWNER_FILE = "owner";
 
   /** How a new environment of a configuration starts. */
   sealed interface Plan {
@@ -186,11 +189,13 @@ final class StartSnapshots implements AutoCloseable {
 
   /**
    * @param root where snapshot files are kept; null turns snapshots off
+   * @param functionExists whether a function (account, name) still exists: the snapshots of one deleted while
+   *     Kiln was down are deleted at start
    * @param network the function's network policy: its training runs and zygotes run its init, which may connect
    */
   StartSnapshots(Path root, SandboxBackend backend, RuntimeCatalog runtimes, String region,
-      Function<FunctionVersion, CodeCache.Lease> codeDirs, MemoryBudget budget,
-      Function<FunctionVersion, Egress> network) {
+      Function<FunctionVersion, CodeCache.Lease> codeDirs, java.util.function.BiPredicate<String, String> functionExists,
+      MemoryBudget budget, Function<FunctionVersion, Egress> network) {
     this.network = network;
     this.root = root;
     this.budget = budget;
@@ -209,6 +214,12 @@ final class StartSnapshots implements AutoCloseable {
             if (!entry.getFileName().toString().startsWith(FUNCTION_DIR_PREFIX)
                 || !Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
               CodeCache.deleteTree(entry);
+              continue;
+            }
+            Path owner = entry.resolve(OWNER_FILE);
+            var lines = Files.isRegularFile(owner, LinkOption.NOFOLLOW_LINKS) ? Files.readAllLines(owner) : List.<String>of();
+            if (lines.size() != 2 || !functionExists.test(lines.get(0), lines.get(1))) {
+              CodeCache.deleteTree(entry); // its function is gone
               continue;
             }
             try (var inside = Files.list(entry)) {
@@ -291,13 +302,13 @@ final class StartSnapshots implements AutoCloseable {
       if (exit.code() != 0) {
         return failed(key, version, recipe.kind() + " training ended with code " + exit.code() + ": " + lastLine.get());
       }
-      Path functionDir = functionDir(version.account(), version.functionName());
-      createPrivateDirectory(functionDir);
+      Path functionDir = createFunctionDir(version);
       Path temp = functionDir.resolve(".tmp-" + key);
       CodeCache.deleteTree(temp);
       createPrivateDirectory(temp);
       for (String name : recipe.files()) {
         // The sandbox wrote these: taken without following links, from a sandbox whose processes are all gone.
+        // Their modification times are kept: a JDK AOT cache checks its class path's jars by size and time.
         try {
           sandbox.takeOutput(name, temp.resolve(name), MAX_SNAPSHOT_FILE_BYTES);
         } catch (IOException e) {
@@ -335,8 +346,7 @@ final class StartSnapshots implements AutoCloseable {
   private boolean failed(String key, FunctionVersion version, String reason) {
     log.info("no snapshot: function={} version={} reason=\"{}\"", version.functionName(), version.version(), reason);
     try {
-      Path functionDir = functionDir(version.account(), version.functionName());
-      createPrivateDirectory(functionDir);
+      Path functionDir = createFunctionDir(version);
       Files.writeString(functionDir.resolve(key + ".failed"), reason + "\n", StandardOpenOption.CREATE,
           StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
     } catch (IOException e) {
@@ -565,7 +575,8 @@ final class StartSnapshots implements AutoCloseable {
       for (Path entry : entries.toList()) {
         String file = entry.getFileName().toString();
         String key = file.endsWith(".failed") ? file.substring(0, file.length() - ".failed".length()) : file;
-        if (!file.startsWith(".tmp-") && !live.contains(key) && !trainings.containsKey(key)) {
+        if (!file.startsWith(".tmp-") && !file.equals(OWNER_FILE) && !live.contains(key)
+            && !trainings.containsKey(key)) {
           CodeCache.deleteTree(entry);
         }
       }
@@ -585,6 +596,17 @@ final class StartSnapshots implements AutoCloseable {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is part of every JDK", e);
     }
+  }
+
+  /** The function's snapshot directory, created with its owner file if missing. */
+  private Path createFunctionDir(FunctionVersion version) throws IOException {
+    Path dir = functionDir(version.account(), version.functionName());
+    createPrivateDirectory(dir);
+    Path owner = dir.resolve(OWNER_FILE);
+    if (!Files.exists(owner, LinkOption.NOFOLLOW_LINKS)) {
+      Files.writeString(owner, version.account() + "\n" + version.functionName() + "\n");
+    }
+    return dir;
   }
 
   /** A directory only Kiln can enter (mode 0700), created if missing. */

@@ -99,7 +99,13 @@ public final class Worker implements AutoCloseable {
    * should be on the same file system as the sandboxes so they can be hard-linked into them.
    */
   public void enableSnapshots(Path root) {
+    enableSnapshots(root, (account, function) -> true);
+  }
+
+  /** As {@link #enableSnapshots(Path)}; snapshots of functions {@code functionExists} denies are deleted now. */
+  public void enableSnapshots(Path root, java.util.function.BiPredicate<String, String> functionExists) {
     snapshots = new StartSnapshots(root, backend, runtimes, settings.region(), v -> codeCache.use(v.code()),
+        functionExists,
         new StartSnapshots.MemoryBudget() {
           @Override
           public boolean tryReserve(int mb) {

@@ -130,6 +130,12 @@ final class StartSnapshots implements AutoCloseable {
       return spare;
     }
 
+    /** Records an environment forked from it, forgetting those that ended. */
+    void adopt(Sandbox fork) {
+      forks.removeIf(f -> f.exited().isDone());
+      forks.add(fork);
+    }
+
     /** Whether an environment forked from it is still running. */
     boolean hasLiveForks() {
       forks.removeIf(f -> f.exited().isDone());
@@ -358,7 +364,7 @@ final class StartSnapshots implements AutoCloseable {
     var limits = forkLimits(version, maxPids);
     for (Sandbox spare = zygote.takeSpare(); spare != null; spare = zygote.takeSpare()) {
       if (!spare.exited().isDone() && spare.limits().sameShape(limits)) {
-        zygote.forks.add(spare);
+        zygote.adopt(spare);
         refill(zygote, limits);
         return spare;
       }
@@ -367,7 +373,7 @@ final class StartSnapshots implements AutoCloseable {
     refill(zygote, limits);
     try {
       var forked = backend.prepareFork(zygote.sandbox, zygote.controlSocket, limits);
-      zygote.forks.add(forked);
+      zygote.adopt(forked);
       return forked;
     } catch (RuntimeException e) {
       retireBroken(zygote, e);

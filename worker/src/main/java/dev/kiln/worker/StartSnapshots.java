@@ -168,13 +168,21 @@ final class StartSnapshots implements AutoCloseable {
   /** Per configuration key, how many of its zygotes broke. */
   private final Map<String, Integer> brokenZygotes = new ConcurrentHashMap<>();
   private final MemoryBudget budget;
+  private final int maxZygotes;
   private volatile boolean closed;
 
   /** @param root where snapshot files are kept; null turns snapshots off */
   StartSnapshots(Path root, SandboxBackend backend, RuntimeCatalog runtimes, String region,
       Function<FunctionVersion, Path> codeDirs, MemoryBudget budget) {
+    this(root, backend, runtimes, region, codeDirs, budget, MAX_ZYGOTES);
+  }
+
+  /** @param maxZygotes the most zygotes running at once ({@link #MAX_ZYGOTES} on a node) */
+  StartSnapshots(Path root, SandboxBackend backend, RuntimeCatalog runtimes, String region,
+      Function<FunctionVersion, Path> codeDirs, MemoryBudget budget, int maxZygotes) {
     this.root = root;
     this.budget = budget;
+    this.maxZygotes = maxZygotes;
     this.backend = backend;
     this.runtimes = runtimes;
     this.region = region;
@@ -347,7 +355,7 @@ final class StartSnapshots implements AutoCloseable {
    * recently (and with no environment of its own running) when the bound is reached.
    */
   private boolean makeRoomForZygote(String key, int memoryMb) {
-    while (zygotesBesides(key) >= MAX_ZYGOTES) {
+    while (zygotesBesides(key) >= maxZygotes) {
       if (!retireIdlestZygote()) {
         return false;
       }

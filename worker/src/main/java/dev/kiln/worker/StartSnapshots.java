@@ -148,6 +148,12 @@ final class StartSnapshots implements AutoCloseable {
       return spare;
     }
 
+    /** Records an environment forked from it, forgetting those that ended. */
+    void adopt(Sandbox fork) {
+      forks.removeIf(f -> f.exited().isDone());
+      forks.add(fork);
+    }
+
     /** Whether an environment forked from it is still running. */
     boolean hasLiveForks() {
       forks.removeIf(f -> f.exited().isDone());
@@ -185,6 +191,7 @@ final class StartSnapshots implements AutoCloseable {
   /** Per configuration key, how many of its zygotes broke. */
   private final Map<String, Integer> brokenZygotes = new ConcurrentHashMap<>();
   private final MemoryBudget budget;
+  private final int maxZygotes;
   private volatile boolean closed;
 
   /**
@@ -192,13 +199,15 @@ final class StartSnapshots implements AutoCloseable {
    * @param functionExists whether a function (account, name) still exists: the snapshots of one deleted while
    *     Kiln was down are deleted at start
    * @param network the function's network policy: its training runs and zygotes run its init, which may connect
+   * @param maxZygotes the most zygotes running at once ({@link #MAX_ZYGOTES} on a node)
    */
   StartSnapshots(Path root, SandboxBackend backend, RuntimeCatalog runtimes, String region,
       Function<FunctionVersion, CodeCache.Lease> codeDirs, java.util.function.BiPredicate<String, String> functionExists,
-      MemoryBudget budget, Function<FunctionVersion, Egress> network) {
+      MemoryBudget budget, Function<FunctionVersion, Egress> network, int maxZygotes) {
     this.network = network;
     this.root = root;
     this.budget = budget;
+    this.maxZygotes = maxZygotes;
     this.backend = backend;
     this.runtimes = runtimes;
     this.region = region;
@@ -417,7 +426,7 @@ final class StartSnapshots implements AutoCloseable {
    * recently (and with no environment of its own running) when the bound is reached.
    */
   private boolean makeRoomForZygote(String key, int memoryMb) {
-    while (zygotesBesides(key) >= MAX_ZYGOTES) {
+    while (zygotesBesides(key) >= maxZygotes) {
       if (!retireIdlestZygote()) {
         return false;
       }
@@ -434,7 +443,7 @@ final class StartSnapshots implements AutoCloseable {
     var limits = forkLimits(version, maxPids);
     for (Sandbox spare = zygote.takeSpare(); spare != null; spare = zygote.takeSpare()) {
       if (!spare.exited().isDone() && spare.limits().sameShape(limits)) {
-        zygote.forks.add(spare);
+        zygote.adopt(spare);
         refill(zygote, limits);
         return spare;
       }
@@ -443,7 +452,7 @@ final class StartSnapshots implements AutoCloseable {
     refill(zygote, limits);
     try {
       var forked = backend.prepareFork(zygote.sandbox, zygote.controlSocket, limits);
-      zygote.forks.add(forked);
+      zygote.adopt(forked);
       return forked;
     } catch (RuntimeException e) {
       retireBroken(zygote, e);

@@ -127,7 +127,7 @@ public final class Worker implements AutoCloseable {
             committedMb.addAndGet(-mb);
           }
         },
-        v -> FunctionNetwork.egress(v, networkDefault));
+        v -> FunctionNetwork.egress(v, networkDefault), StartSnapshots.MAX_ZYGOTES);
   }
 
   /**

@@ -96,6 +96,16 @@ public record NetworkPolicy(boolean internet, List<Destination> destinations) {
     if (destinations.size() > MAX_ENTRIES) {
       throw new IllegalArgumentException("it lists more than " + MAX_ENTRIES + " destinations");
     }
+    // The sandbox's verdicts are interval sets, which hold no overlapping ranges: say so now, not at launch.
+    for (int i = 0; i < destinations.size(); i++) {
+      for (int j = i + 1; j < destinations.size(); j++) {
+        var a = destinations.get(i);
+        var b = destinations.get(j);
+        if (a.port() == b.port() && overlap(a, b)) {
+          throw new IllegalArgumentException("'" + b + "' overlaps '" + a + "'; list each range once");
+        }
+      }
+    }
     return new NetworkPolicy(internet, destinations);
   }
 
@@ -132,6 +142,12 @@ public record NetworkPolicy(boolean internet, List<Destination> destinations) {
           + " address and port, like 127.0.0.1:5432");
     }
     return destination;
+  }
+
+  private static boolean overlap(Destination a, Destination b) {
+    int prefix = Math.min(a.prefix(), b.prefix());
+    int mask = prefix == 0 ? 0 : -1 << (32 - prefix);
+    return (a.address() & mask) == (b.address() & mask);
   }
 
   private static int number(String text, int min, int max, String what, String entry) {

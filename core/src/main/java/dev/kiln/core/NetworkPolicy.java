@@ -9,7 +9,8 @@ import java.util.Optional;
  * Where a function's sandbox may open connections, chosen with the reserved variable {@value #VARIABLE} (or the
  * node's default, {@code kiln up --network}). The value is {@code none}, or a comma-separated list of entries:
  * <ul>
- *   <li>{@code internet}: public IPv4 addresses, i.e. everything but {@link #PRIVATE_RANGES};</li>
+ *   <li>{@code internet}: public IPv4 addresses: not 0/8, 10/8, 100.64/10, 127/8, 169.254/16 (link-local, cloud
+ *       metadata), 172.16/12, 192.168/16 or multicast and above (the sandbox module enforces exactly that);</li>
  *   <li>a CIDR ({@code 10.0.0.0/16}) or address ({@code 10.0.0.5}): every port there;</li>
  *   <li>{@code CIDR:port} or {@code address:port}: that TCP/UDP port only. A loopback address with a port
  *       ({@code 127.0.0.1:5432}) is that service on Kiln's own host, reached inside the sandbox at the same
@@ -23,9 +24,6 @@ import java.util.Optional;
  */
 public record NetworkPolicy(boolean internet, List<Destination> destinations) {
   public static final String VARIABLE = "KILN_NETWORK";
-  /** Not reachable with {@code internet} (only when listed): the host, private networks, link-local/metadata. */
-  public static final List<String> PRIVATE_RANGES = List.of("0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10",
-      "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "224.0.0.0/3");
   public static final NetworkPolicy NONE = new NetworkPolicy(false, List.of());
   public static final NetworkPolicy INTERNET = new NetworkPolicy(true, List.of());
   private static final int MAX_ENTRIES = 64;
@@ -98,6 +96,16 @@ public record NetworkPolicy(boolean internet, List<Destination> destinations) {
     if (destinations.size() > MAX_ENTRIES) {
       throw new IllegalArgumentException("it lists more than " + MAX_ENTRIES + " destinations");
     }
+    // The sandbox's verdicts are interval sets, which hold no overlapping ranges: say so now, not at launch.
+    for (int i = 0; i < destinations.size(); i++) {
+      for (int j = i + 1; j < destinations.size(); j++) {
+        var a = destinations.get(i);
+        var b = destinations.get(j);
+        if (a.port() == b.port() && overlap(a, b)) {
+          throw new IllegalArgumentException("'" + b + "' overlaps '" + a + "'; list each range once");
+        }
+      }
+    }
     return new NetworkPolicy(internet, destinations);
   }
 
@@ -134,6 +142,12 @@ public record NetworkPolicy(boolean internet, List<Destination> destinations) {
           + " address and port, like 127.0.0.1:5432");
     }
     return destination;
+  }
+
+  private static boolean overlap(Destination a, Destination b) {
+    int prefix = Math.min(a.prefix(), b.prefix());
+    int mask = prefix == 0 ? 0 : -1 << (32 - prefix);
+    return (a.address() & mask) == (b.address() & mask);
   }
 
   private static int number(String text, int min, int max, String what, String entry) {

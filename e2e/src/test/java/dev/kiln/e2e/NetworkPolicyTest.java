@@ -248,15 +248,22 @@ class NetworkPolicyTest extends InvokeTestBase {
   }
 
   @Test
-  void sandboxes_never_reach_each_other_even_when_their_range_is_listed() {
+  void sandboxes_and_the_host_stay_out_of_reach_even_when_every_range_is_listed() throws IOException {
     String listener = probe("net-listener", "\"KILN_SNAPSHOT\":\"off\"");
     String address = run(listener, "{\"listen\":7000}").path("address").asString();
     assertThat(address).startsWith("100.");
+    String gateway = address.substring(0, address.lastIndexOf('.') + 1)
+        + (Integer.parseInt(address.substring(address.lastIndexOf('.') + 1)) - 1);
+    var targets = new ArrayList<>(List.of(address + ":7000", gateway + ":" + hostWide.getLocalPort(),
+        gateway + ":" + server.port()));
+    for (String host : hostAddresses()) targets.add(host + ":" + hostWide.getLocalPort());
+    int hostConnectionsBefore = hostConnections.get();
     for (String policy : List.of("internet", "internet,100.64.0.0/10,0.0.0.0/0")) {
       String caller = probe("net-caller", "\"KILN_SNAPSHOT\":\"off\",\"KILN_NETWORK\":\"" + policy + "\"");
-      JsonNode result = run(caller, "{\"connect\":[\"" + address + ":7000\"]}");
-      assertRefusedQuickly(result, address + ":7000");
+      JsonNode result = run(caller, "{\"connect\":" + list(targets) + "}");
+      for (String target : targets) assertRefusedQuickly(result, target);
     }
+    assertThat(hostConnections.get() - hostConnectionsBefore).as("connections that reached the host").isZero();
   }
 
   @Test

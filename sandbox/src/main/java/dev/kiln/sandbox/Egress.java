@@ -3,7 +3,8 @@ package dev.kiln.sandbox;
 import java.util.List;
 
 /**
- * Where a launched sandbox may connect (see {@link SandboxNetwork}); nowhere until launch.
+ * Where a launched sandbox may connect (see {@link SandboxNetwork}); nowhere until launch. Any policy but none
+ * includes DNS through Kiln's resolver.
  *
  * @param internet public IPv4 addresses (everything outside {@link SandboxNetwork#PRIVATE_RANGES})
  * @param destinations reachable in addition; a loopback destination is that service on the host's loopback,
@@ -45,10 +46,5 @@ public record Egress(boolean internet, List<Destination> destinations) {
 
   public boolean none() {
     return !internet && destinations.isEmpty();
-  }
-
-  /** Whether the sandbox gets Kiln's resolver. */
-  boolean dns() {
-    return !none();
   }
 }

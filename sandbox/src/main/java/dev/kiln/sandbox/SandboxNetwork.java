@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  * with one batch of element additions and nothing at all for {@code none}. Until launch a sandbox is in no set:
  * every packet it sends is refused with "no route to host". Always, whatever the policy: nothing new enters a
  * sandbox (other sandboxes, of this or another Kiln, cannot reach it); the sandbox block is never a destination;
- * of the host itself only the resolver and listed address:port pairs are reachable, never a port in {@link
+ * of the host itself only the resolver and listed address:port pairs are reachable (a listed range without a port
+ * does not open the host), never a port in {@link
  * #forbidPort} (Kiln's API); IPv6 is dropped; a packet whose source does not belong to its interface is dropped
  * (reverse-path check). {@code internet} means every destination outside {@link #PRIVATE_RANGES}; listed
  * destinations are reachable whatever range they are in. Egress is masqueraded behind the host's address.
@@ -265,8 +266,8 @@ final class SandboxNetwork implements AutoCloseable {
             ip saddr != @launched reject with icmpx type no-route
             meta l4proto { tcp, udp } th dport %5$d ct status dnat accept
             meta l4proto { tcp, udp } th dport @forbidden_ports jump refuse
+            ip daddr %6$s jump refuse
             meta l4proto { tcp, udp } ip saddr . ip daddr . th dport @allow_port accept
-            ip saddr . ip daddr @allow accept
             jump refuse
           }
           chain forward {

@@ -48,6 +48,7 @@ class CrashCleanupTest {
       kiln.waitFor(10, TimeUnit.SECONDS);
     }
 
+    String hash = null;
     try (SandboxBackend next = SandboxBackends.create(kind, root, null)) {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (!Runs.alive(pids).isEmpty() && System.nanoTime() < deadline) Thread.sleep(20);
@@ -67,7 +68,22 @@ class CrashCleanupTest {
         try (var state = Files.list(crun.crunState)) {
           assertThat(state).as("crun state").isEmpty();
         }
+        hash = crun.network == null ? null : crun.root.hash;
       }
+    }
+    if (hash != null) { // the network the killed JVM's sandboxes had, and the next backend's, are gone too
+      String prefix = "k" + hash.substring(0, 6) + "-";
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!links(prefix).isEmpty() && System.nanoTime() < deadline) Thread.sleep(20);
+      assertThat(links(prefix)).as("veths of this root").isEmpty();
+      var table = new ProcessBuilder("nft", "list", "table", "inet", "kiln_" + hash).redirectErrorStream(true).start();
+      assertThat(table.waitFor()).as("exit status of nft list table inet kiln_" + hash).isNotZero();
+    }
+  }
+
+  private static List<String> links(String prefix) throws java.io.IOException {
+    try (var links = Files.list(Path.of("/sys/class/net"))) {
+      return links.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(prefix)).toList();
     }
   }
 }

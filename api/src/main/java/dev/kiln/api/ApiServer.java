@@ -14,9 +14,7 @@ import dev.kiln.core.Limits;
 import io.helidon.webserver.WebServer;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -43,9 +41,15 @@ public final class ApiServer implements AutoCloseable {
    * something other than the Lambda API (a function URL); answers false to leave it to the router.
    * It sends its own response, errors included.
    */
-  @FunctionalInterface
   public interface FrontDoor {
     boolean serve(ServerRequest req, ServerResponse res);
+
+    /**
+     * Whether a request for this authority (Host) and raw path is this door's; also asked of
+     * requests the HTTP server refused before routing, which are then answered in a function URL's
+     * error shape.
+     */
+    boolean addresses(String authority, String rawPath);
   }
 
   private final Router router = new Router();
@@ -64,6 +68,9 @@ public final class ApiServer implements AutoCloseable {
         .shutdownHook(false)
         // Kiln checks body sizes itself so the client gets Lambda's 413, not the server's.
         .maxPayloadSize(-1)
+        .directHandlers(RefusedRequests.handlers(this.frontDoors))
+        // Hands RefusedRequests the server's reason (when it is safe to repeat) to put in the message.
+        .errorHandling(e -> e.includeEntity(true))
         .routing(r -> r.any(this::handle))
         .build();
   }
@@ -162,7 +169,7 @@ public final class ApiServer implements AutoCloseable {
     var rawPath = req.path().rawPath();
     try {
       var match = router.match(method, rawPath);
-      var body = readBody(req);
+      var body = RequestBody.read(req, Limits.MAX_REQUEST_BODY_BYTES, ApiServer::tooLarge);
       var call = new ApiCall(method, rawPath, req.query().rawValue(), headers(req), parseQuery(req.query().rawValue()),
           match.params(), body, "http://" + req.authority(), null);
       if (body.length > 0 && !match.route().opaqueBody()) {
@@ -181,29 +188,6 @@ public final class ApiServer implements AutoCloseable {
       log.error("request={} {} {} failed unexpectedly", requestId, method, rawPath, e);
       sendError(res, new KilnException(ErrorCode.ServiceException,
           "Kiln failed to handle the request (request id " + requestId + "); the server log has the details."));
-    }
-  }
-
-  private static byte[] readBody(ServerRequest req) throws IOException {
-    var declared = req.headers().contentLength();
-    if (declared.isPresent() && declared.getAsLong() > Limits.MAX_REQUEST_BODY_BYTES) {
-      throw tooLarge();
-    }
-    if (!req.content().hasEntity()) {
-      return new byte[0];
-    }
-    try (InputStream in = req.content().inputStream()) {
-      var out = new ByteArrayOutputStream(declared.isPresent() ? (int) declared.getAsLong() : 8192);
-      var buffer = new byte[64 * 1024];
-      long total = 0;
-      for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
-        total += n;
-        if (total > Limits.MAX_REQUEST_BODY_BYTES) {
-          throw tooLarge();
-        }
-        out.write(buffer, 0, n);
-      }
-      return out.toByteArray();
     }
   }
 
@@ -285,21 +269,12 @@ public final class ApiServer implements AutoCloseable {
     if (res.isSent()) {
       return;
     }
-    var code = error.code();
-    var doc = new LinkedHashMap<String, Object>();
-    doc.put("Type", code.faultType());
-    doc.put("message", error.getMessage());
-    doc.put("Message", error.getMessage());
-    if (error.reason() != null) {
-      doc.put("Reason", error.reason());
-    }
     if (error.retryAfterSeconds() != null) {
-      doc.put("retryAfterSeconds", error.retryAfterSeconds().toString());
       res.header("Retry-After", error.retryAfterSeconds().toString());
     }
-    res.status(code.status());
-    res.header("x-amzn-ErrorType", code.name());
+    res.status(error.code().status());
+    res.header("x-amzn-ErrorType", error.code().name());
     res.header("Content-Type", "application/json");
-    res.send(Json.write(doc));
+    res.send(Json.write(ErrorShape.API.document(error)));
   }
 }

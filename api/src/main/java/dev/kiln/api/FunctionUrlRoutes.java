@@ -16,7 +16,6 @@ import dev.kiln.worker.InvocationRequest;
 import dev.kiln.worker.ResponseStream;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -101,9 +100,17 @@ public final class FunctionUrlRoutes implements ApiServer.FrontDoor {
     return true;
   }
 
+  @Override
+  public boolean addresses(String authority, String rawPath) {
+    return address(authority, rawPath) != null;
+  }
+
   private static Address address(ServerRequest req) {
-    var rawPath = req.path().rawPath();
-    var host = req.authority() == null ? "" : req.authority().toLowerCase(Locale.ROOT);
+    return address(req.authority(), req.path().rawPath());
+  }
+
+  private static Address address(String authority, String rawPath) {
+    var host = authority == null ? "" : authority.toLowerCase(Locale.ROOT);
     var match = HOST.matcher(host);
     if (match.matches()) {
       return new Address(match.group(1), match.group(2), rawPath.isEmpty() ? "/" : rawPath);
@@ -135,7 +142,8 @@ public final class FunctionUrlRoutes implements ApiServer.FrontDoor {
       res.send();
       return;
     }
-    var body = readBody(req);
+    // Refused with 413 beyond what a synchronous invocation may carry.
+    var body = RequestBody.read(req, InvokeRoutes.MAX_SYNC_PAYLOAD, FunctionUrlRoutes::tooLarge);
     Credential caller = null;
     if (config.authType() == FunctionUrlConfig.AuthType.AWS_IAM) {
       caller = verifiedCaller(req, method, headers, body, config);
@@ -264,40 +272,13 @@ public final class FunctionUrlRoutes implements ApiServer.FrontDoor {
     if (res.isSent()) {
       return;
     }
-    var doc = new LinkedHashMap<String, Object>();
-    doc.put("Message", error.getMessage());
-    if (error.reason() != null) {
-      doc.put("Reason", error.reason());
-    }
     if (error.retryAfterSeconds() != null) {
       res.header("Retry-After", error.retryAfterSeconds().toString());
     }
     res.status(error.code().status());
     res.header("x-amzn-ErrorType", error.code().name());
     res.header("Content-Type", "application/json");
-    res.send(Json.write(doc));
-  }
-
-  /** The body, refused with 413 beyond what a synchronous invocation may carry. */
-  private static byte[] readBody(ServerRequest req) throws IOException {
-    var declared = req.headers().contentLength();
-    if (declared.isPresent() && declared.getAsLong() > InvokeRoutes.MAX_SYNC_PAYLOAD) {
-      throw tooLarge();
-    }
-    if (!req.content().hasEntity()) {
-      return new byte[0];
-    }
-    try (var in = req.content().inputStream()) {
-      var out = new ByteArrayOutputStream();
-      var buffer = new byte[64 * 1024];
-      for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
-        if (out.size() + n > InvokeRoutes.MAX_SYNC_PAYLOAD) {
-          throw tooLarge();
-        }
-        out.write(buffer, 0, n);
-      }
-      return out.toByteArray();
-    }
+    res.send(Json.write(ErrorShape.FUNCTION_URL.document(error)));
   }
 
   private static KilnException tooLarge() {

@@ -78,6 +78,8 @@ class IsolationMatrixTest extends InvokeTestBase {
   private static final Duration HELD = Duration.ofSeconds(60);
   private static final List<String> SHARED_DIRS = List.of("/tmp", "/dev/shm", "/run/kiln-output");
   private static final int THREADS_TRIED = 1100;
+  /** Where each victim listens, in its own network namespace, for other sandboxes to try. */
+  private static final int VICTIM_PORT = 47001;
 
   /** A row: one kind of execution environment. */
   enum Target {
@@ -135,6 +137,8 @@ class IsolationMatrixTest extends InvokeTestBase {
     ServerSocket listener;
     /** The addresses the attacker tried, fixed before it ran (other tests may add host interfaces meanwhile). */
     List<String> networkTargets = List.of();
+    /** The victim's sandbox addresses (besides loopback), seen from the host in its network namespace. */
+    List<String> victimAddresses = List.of();
     String function;
     String trickFunction;
     String trickRefused;
@@ -283,11 +287,12 @@ class IsolationMatrixTest extends InvokeTestBase {
           + "\"plant\":{\"do\":\"plant\",\"marker\":\"" + run.marker + "\",\"dirs\":" + jsonList(SHARED_DIRS) + "},"
           + "\"beacon\":{\"do\":\"beacon\",\"id\":\"" + run.victimBeacon + "\"},"
           + "\"hold\":{\"do\":\"hold\",\"id\":\"" + run.victimBeacon + "\",\"marker\":\"" + run.marker
-          + "\",\"maxSeconds\":" + HELD.toSeconds() + "}}}";
+          + "\",\"listen\":" + VICTIM_PORT + ",\"maxSeconds\":" + HELD.toSeconds() + "}}}";
       run.victimCall = inBackground(() -> invokeAs(run.function, event, "victim"));
     }
     for (Run run : runs.values()) {
       run.victimFound = awaitBeacon(run.victimBeacon, run.victimCall, run.target.label + " victim");
+      run.victimAddresses = sandboxAddresses(run.victimFound.pid());
     }
   }
 
@@ -315,7 +320,7 @@ class IsolationMatrixTest extends InvokeTestBase {
           + "\"find\":{\"do\":\"find\",\"roots\":[\"/\"],\"needles\":" + jsonList(needles) + "},"
           + "\"procs\":{\"do\":\"procs\"},"
           + "\"sockets\":{\"do\":\"sockets\"},"
-          + "\"connect\":{\"do\":\"connect\",\"targets\":" + jsonList(run.networkTargets) + "},"
+          + "\"connect\":{\"do\":\"connect\",\"targets\":" + jsonList(connectTargets(run)) + "},"
           + "\"privilege\":{\"do\":\"privilege\"},"
           + "\"mountinfo\":{\"do\":\"mountinfo\"},"
           + "\"forge\":{\"do\":\"forge\",\"requestId\":\"" + run.victimFound.content() + "\"},"
@@ -413,6 +418,7 @@ class IsolationMatrixTest extends InvokeTestBase {
             this::sockets),
         new Attack("network: the host (Kiln's API, a listener on every address) and 169.254.169.254 are unreachable",
             none, this::network),
+        new Attack("network: other sandboxes (every victim's address) are unreachable", none, this::otherSandboxes),
         new Attack("privilege: runs as nobody (uid and gid 65534)", none, this::nobody),
         new Attack("privilege: no capabilities in any set", none, this::capabilities),
         new Attack("privilege: no_new_privs is set", none, r -> status(r, "NoNewPrivs", "1")),
@@ -723,6 +729,28 @@ class IsolationMatrixTest extends InvokeTestBase {
     return Verdict.noneOf(reached, run.networkTargets.size() + " addresses unreachable");
   }
 
+  private Verdict otherSandboxes(Run run) {
+    JsonNode connects = run.step(run.attacker, "connect");
+    List<String> reached = new ArrayList<>();
+    List<String> tried = sandboxTargets();
+    for (String target : tried) {
+      JsonNode r = connects.path(target);
+      if (!r.path("ok").isBoolean() || r.path("ok").asBoolean()) {
+        reached.add(target + ": " + r);
+      }
+    }
+    for (Run victim : runs.values()) {
+      JsonNode accepted = run.step(victim.victim, "hold").path("accepted");
+      if (!accepted.isArray()) {
+        reached.add("the " + victim.target.label + " victim did not listen: " + run.step(victim.victim, "hold"));
+      } else if (!accepted.isEmpty()) {
+        reached.add("the " + victim.target.label + " victim accepted " + accepted);
+      }
+    }
+    return Verdict.noneOf(reached, tried.isEmpty() ? "no sandbox has an address besides loopback"
+        : tried.size() + " sandbox addresses unreachable");
+  }
+
   private Verdict nobody(Run run) {
     JsonNode id = run.step(run.attacker, "identity");
     boolean nobody = id.path("uid").asInt(-1) == 65534 && id.path("euid").asInt(-1) == 65534
@@ -871,6 +899,35 @@ class IsolationMatrixTest extends InvokeTestBase {
       throw new UncheckedIOException(e);
     }
     return targets;
+  }
+
+  /** Host addresses, then every victim's sandbox addresses. */
+  private List<String> connectTargets(Run run) {
+    List<String> targets = new ArrayList<>(run.networkTargets);
+    targets.addAll(sandboxTargets());
+    return targets;
+  }
+
+  private List<String> sandboxTargets() {
+    return runs.values().stream().flatMap(r -> r.victimAddresses.stream()).map(a -> a + ":" + VICTIM_PORT).toList();
+  }
+
+  /** The IPv4 addresses of the process's network namespace other than loopback ({@code nsenter ... ip addr}). */
+  private static List<String> sandboxAddresses(long pid) throws IOException, InterruptedException {
+    Process ip = new ProcessBuilder("nsenter", "-t", Long.toString(pid), "-n", "ip", "-4", "-o", "addr", "show")
+        .redirectErrorStream(true).start();
+    String out = new String(ip.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (ip.waitFor() != 0) {
+      throw new IOException("ip addr in the network namespace of " + pid + ": " + out);
+    }
+    List<String> addresses = new ArrayList<>();
+    var inet = java.util.regex.Pattern.compile("inet (\\d+\\.\\d+\\.\\d+\\.\\d+)/").matcher(out);
+    while (inet.find()) {
+      if (!inet.group(1).startsWith("127.")) {
+        addresses.add(inet.group(1));
+      }
+    }
+    return addresses;
   }
 
   /** The server's own environment entries, less the ones a sandbox may share by coincidence (PATH, locale). */

@@ -54,9 +54,10 @@ import tools.jackson.databind.JsonNode;
  * other. A "victim" invocation of every function plants marker files in /tmp, /dev/shm and /run/kiln-output, starts
  * a process whose command line carries its marker and stays in flight; while all victims are held, an "attacker"
  * invocation of every function tries to read host files, the victims' files and processes, signal processes
- * outside its environment, forge the victims' Runtime API responses, take another environment's next invocation
- * (a "bystander" invocation is sent meanwhile), reach the zygote's control socket, the host's network, and the
- * privileged system calls container escapes use. Then each function's "limits" tenant tries to exceed its memory,
+ * outside its environment or read their memory, forge the victims' Runtime API responses, take another
+ * environment's next invocation (a "bystander" invocation is sent meanwhile), reach the zygote's control socket, the
+ * host's network and the other sandboxes (each victim listens on a port), and the privileged system calls container
+ * escapes use; the runtime process's own environment is checked as well as the probe's. Then each function's "limits" tenant tries to exceed its memory,
  * pids and /tmp size, and a second function per row, whose zip holds symlink and {@code ../} entries, shows what
  * those tricks get.
  *
@@ -212,31 +213,15 @@ class IsolationMatrixTest extends InvokeTestBase {
       run.listener = listen(run.accepted);
       runs.put(t, run);
     }
-    int zygotesBefore = workerStats().path("zygotes").asInt();
-    eachRow(run -> {
-      FunctionZip zip = run.target.family.zip().file(run.secretFile, "the secret of " + run.target);
-      run.function = deploy("iso-" + run.target.slug(), run.target.family.runtime, run.target.family.handler,
-          zip.bytes(), b -> b.memorySize(run.target.memoryMb()).timeout(60)
-              .environment(e -> e.variables(run.target.variables(true))));
-      deployZipTricks(run);
-      return null;
-    });
-    // A zygote for each forked row's probe function and for each of its zip-trick functions that was accepted.
-    awaitZygotes(zygotesBefore + (int) runs.values().stream()
-        .filter(r -> r.target.forked).mapToLong(r -> r.trickRefused == null ? 2 : 1).sum());
+    deployRows();
     readHostEnvironment();
-
     phases.put("deploy", since(started));
     victimsPlantAndHold();
     phases.put("victims in flight", since(started));
     try {
       attackersStrike();
     } finally {
-      runs.values().stream().filter(run -> run.victimFound != null)
-          .forEach(run -> run.victimFound.overwrite("release"));
-      for (Run run : runs.values()) {
-        run.victim = run.victimCall.get(60, TimeUnit.SECONDS);
-      }
+      releaseVictims();
     }
     phases.put("attacks", since(started));
     eachRow(run -> {
@@ -280,6 +265,22 @@ class IsolationMatrixTest extends InvokeTestBase {
 
   // ---------------------------------------------------------------- the phases
 
+  /** Each row's probe function and zip-trick function; then the forked rows' zygotes. */
+  private void deployRows() throws Exception {
+    int zygotesBefore = workerStats().path("zygotes").asInt();
+    eachRow(run -> {
+      FunctionZip zip = run.target.family.zip().file(run.secretFile, "the secret of " + run.target);
+      run.function = deploy("iso-" + run.target.slug(), run.target.family.runtime, run.target.family.handler,
+          zip.bytes(), b -> b.memorySize(run.target.memoryMb()).timeout(60)
+              .environment(e -> e.variables(run.target.variables(true))));
+      deployZipTricks(run);
+      return null;
+    });
+    // A zygote for each forked row's probe function and for each of its zip-trick functions that was accepted.
+    awaitZygotes(zygotesBefore + (int) runs.values().stream()
+        .filter(r -> r.target.forked).mapToLong(r -> r.trickRefused == null ? 2 : 1).sum());
+  }
+
   /** Every row's victim plants its markers, starts its marked process and stays in flight until released. */
   private void victimsPlantAndHold() throws Exception {
     for (Run run : runs.values()) {
@@ -293,6 +294,13 @@ class IsolationMatrixTest extends InvokeTestBase {
     for (Run run : runs.values()) {
       run.victimFound = awaitBeacon(run.victimBeacon, run.victimCall, run.target.label + " victim");
       run.victimAddresses = sandboxAddresses(run.victimFound.pid());
+    }
+  }
+
+  private void releaseVictims() throws Exception {
+    runs.values().stream().filter(run -> run.victimFound != null).forEach(run -> run.victimFound.overwrite("release"));
+    for (Run run : runs.values()) {
+      run.victim = run.victimCall.get(60, TimeUnit.SECONDS);
     }
   }
 

@@ -247,7 +247,7 @@ class IsolationMatrixTest extends InvokeTestBase {
         String awaits = attack.awaits().apply(t);
         String name = t.label + " × " + attack.name() + (awaits == null ? "" : " [awaits branch " + awaits + "]");
         cells.add(DynamicTest.dynamicTest(name, () -> assertThat(v.held())
-            .as("cell '%s' on %s: the sandbox did not hold. The probe saw: %s", attack.name(), t.label, v.saw())
+            .as("cell '%s': the sandbox did not hold. The probe saw: %s", name, v.saw())
             .isTrue()));
       }
     }

@@ -62,8 +62,9 @@ import tools.jackson.databind.JsonNode;
  * those tricks get.
  *
  * <p>Cells whose fix is on another branch carry that branch's name ({@link #FORKS}, {@link #SECCOMP}, ...) and
- * fail until it is merged. The snapshot-training symlink tricks (a function replacing Kiln's snapshot outputs with
- * links to host files) are covered by the {@code files} branch's tests, not here.
+ * fail until it is merged. Not repeated here: the snapshot-training symlink tricks (an init replacing Kiln's
+ * snapshot outputs with links to host files), covered by {@code SnapshotFilesTest}, and malformed zips (cut-short
+ * local headers, overlapping entries), covered by {@code ZipTricksTest}, both from the {@code files} branch.
  */
 class IsolationMatrixTest extends InvokeTestBase {
   /** Forked Python environments stop sharing /dev/shm, /run/kiln-output, their pids and the zygote. */

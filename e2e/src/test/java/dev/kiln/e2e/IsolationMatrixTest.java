@@ -54,15 +54,17 @@ import tools.jackson.databind.JsonNode;
  * other. A "victim" invocation of every function plants marker files in /tmp, /dev/shm and /run/kiln-output, starts
  * a process whose command line carries its marker and stays in flight; while all victims are held, an "attacker"
  * invocation of every function tries to read host files, the victims' files and processes, signal processes
- * outside its environment, forge the victims' Runtime API responses, take another environment's next invocation
- * (a "bystander" invocation is sent meanwhile), reach the zygote's control socket, the host's network, and the
- * privileged system calls container escapes use. Then each function's "limits" tenant tries to exceed its memory,
+ * outside its environment or read their memory, forge the victims' Runtime API responses, take another
+ * environment's next invocation (a "bystander" invocation is sent meanwhile), reach the zygote's control socket, the
+ * host's network and the other sandboxes (each victim listens on a port), and the privileged system calls container
+ * escapes use; the runtime process's own environment is checked as well as the probe's. Then each function's "limits" tenant tries to exceed its memory,
  * pids and /tmp size, and a second function per row, whose zip holds symlink and {@code ../} entries, shows what
  * those tricks get.
  *
  * <p>Cells whose fix is on another branch carry that branch's name ({@link #FORKS}, {@link #SECCOMP}, ...) and
- * fail until it is merged. The snapshot-training symlink tricks (a function replacing Kiln's snapshot outputs with
- * links to host files) are covered by the {@code files} branch's tests, not here.
+ * fail until it is merged. Not repeated here: the snapshot-training symlink tricks (an init replacing Kiln's
+ * snapshot outputs with links to host files), covered by {@code SnapshotFilesTest}, and malformed zips (cut-short
+ * local headers, overlapping entries), covered by {@code ZipTricksTest}, both from the {@code files} branch.
  */
 class IsolationMatrixTest extends InvokeTestBase {
   /** Forked Python environments stop sharing /dev/shm, /run/kiln-output, their pids and the zygote. */
@@ -78,6 +80,8 @@ class IsolationMatrixTest extends InvokeTestBase {
   private static final Duration HELD = Duration.ofSeconds(60);
   private static final List<String> SHARED_DIRS = List.of("/tmp", "/dev/shm", "/run/kiln-output");
   private static final int THREADS_TRIED = 1100;
+  /** Where each victim listens, in its own network namespace, for other sandboxes to try. */
+  private static final int VICTIM_PORT = 47001;
 
   /** A row: one kind of execution environment. */
   enum Target {
@@ -135,6 +139,8 @@ class IsolationMatrixTest extends InvokeTestBase {
     ServerSocket listener;
     /** The addresses the attacker tried, fixed before it ran (other tests may add host interfaces meanwhile). */
     List<String> networkTargets = List.of();
+    /** The victim's sandbox addresses (besides loopback), seen from the host in its network namespace. */
+    List<String> victimAddresses = List.of();
     String function;
     String trickFunction;
     String trickRefused;
@@ -208,31 +214,15 @@ class IsolationMatrixTest extends InvokeTestBase {
       run.listener = listen(run.accepted);
       runs.put(t, run);
     }
-    int zygotesBefore = workerStats().path("zygotes").asInt();
-    eachRow(run -> {
-      FunctionZip zip = run.target.family.zip().file(run.secretFile, "the secret of " + run.target);
-      run.function = deploy("iso-" + run.target.slug(), run.target.family.runtime, run.target.family.handler,
-          zip.bytes(), b -> b.memorySize(run.target.memoryMb()).timeout(60)
-              .environment(e -> e.variables(run.target.variables(true))));
-      deployZipTricks(run);
-      return null;
-    });
-    // A zygote for each forked row's probe function and for each of its zip-trick functions that was accepted.
-    awaitZygotes(zygotesBefore + (int) runs.values().stream()
-        .filter(r -> r.target.forked).mapToLong(r -> r.trickRefused == null ? 2 : 1).sum());
+    deployRows();
     readHostEnvironment();
-
     phases.put("deploy", since(started));
     victimsPlantAndHold();
     phases.put("victims in flight", since(started));
     try {
       attackersStrike();
     } finally {
-      runs.values().stream().filter(run -> run.victimFound != null)
-          .forEach(run -> run.victimFound.overwrite("release"));
-      for (Run run : runs.values()) {
-        run.victim = run.victimCall.get(60, TimeUnit.SECONDS);
-      }
+      releaseVictims();
     }
     phases.put("attacks", since(started));
     eachRow(run -> {
@@ -258,7 +248,7 @@ class IsolationMatrixTest extends InvokeTestBase {
         String awaits = attack.awaits().apply(t);
         String name = t.label + " × " + attack.name() + (awaits == null ? "" : " [awaits branch " + awaits + "]");
         cells.add(DynamicTest.dynamicTest(name, () -> assertThat(v.held())
-            .as("cell '%s' on %s: the sandbox did not hold. The probe saw: %s", attack.name(), t.label, v.saw())
+            .as("cell '%s': the sandbox did not hold. The probe saw: %s", name, v.saw())
             .isTrue()));
       }
     }
@@ -276,6 +266,22 @@ class IsolationMatrixTest extends InvokeTestBase {
 
   // ---------------------------------------------------------------- the phases
 
+  /** Each row's probe function and zip-trick function; then the forked rows' zygotes. */
+  private void deployRows() throws Exception {
+    int zygotesBefore = workerStats().path("zygotes").asInt();
+    eachRow(run -> {
+      FunctionZip zip = run.target.family.zip().file(run.secretFile, "the secret of " + run.target);
+      run.function = deploy("iso-" + run.target.slug(), run.target.family.runtime, run.target.family.handler,
+          zip.bytes(), b -> b.memorySize(run.target.memoryMb()).timeout(60)
+              .environment(e -> e.variables(run.target.variables(true))));
+      deployZipTricks(run);
+      return null;
+    });
+    // A zygote for each forked row's probe function and for each of its zip-trick functions that was accepted.
+    awaitZygotes(zygotesBefore + (int) runs.values().stream()
+        .filter(r -> r.target.forked).mapToLong(r -> r.trickRefused == null ? 2 : 1).sum());
+  }
+
   /** Every row's victim plants its markers, starts its marked process and stays in flight until released. */
   private void victimsPlantAndHold() throws Exception {
     for (Run run : runs.values()) {
@@ -283,11 +289,19 @@ class IsolationMatrixTest extends InvokeTestBase {
           + "\"plant\":{\"do\":\"plant\",\"marker\":\"" + run.marker + "\",\"dirs\":" + jsonList(SHARED_DIRS) + "},"
           + "\"beacon\":{\"do\":\"beacon\",\"id\":\"" + run.victimBeacon + "\"},"
           + "\"hold\":{\"do\":\"hold\",\"id\":\"" + run.victimBeacon + "\",\"marker\":\"" + run.marker
-          + "\",\"maxSeconds\":" + HELD.toSeconds() + "}}}";
+          + "\",\"listen\":" + VICTIM_PORT + ",\"maxSeconds\":" + HELD.toSeconds() + "}}}";
       run.victimCall = inBackground(() -> invokeAs(run.function, event, "victim"));
     }
     for (Run run : runs.values()) {
       run.victimFound = awaitBeacon(run.victimBeacon, run.victimCall, run.target.label + " victim");
+      run.victimAddresses = sandboxAddresses(run.victimFound.pid());
+    }
+  }
+
+  private void releaseVictims() throws Exception {
+    runs.values().stream().filter(run -> run.victimFound != null).forEach(run -> run.victimFound.overwrite("release"));
+    for (Run run : runs.values()) {
+      run.victim = run.victimCall.get(60, TimeUnit.SECONDS);
     }
   }
 
@@ -315,7 +329,7 @@ class IsolationMatrixTest extends InvokeTestBase {
           + "\"find\":{\"do\":\"find\",\"roots\":[\"/\"],\"needles\":" + jsonList(needles) + "},"
           + "\"procs\":{\"do\":\"procs\"},"
           + "\"sockets\":{\"do\":\"sockets\"},"
-          + "\"connect\":{\"do\":\"connect\",\"targets\":" + jsonList(run.networkTargets) + "},"
+          + "\"connect\":{\"do\":\"connect\",\"targets\":" + jsonList(connectTargets(run)) + "},"
           + "\"privilege\":{\"do\":\"privilege\"},"
           + "\"mountinfo\":{\"do\":\"mountinfo\"},"
           + "\"forge\":{\"do\":\"forge\",\"requestId\":\"" + run.victimFound.content() + "\"},"
@@ -413,6 +427,7 @@ class IsolationMatrixTest extends InvokeTestBase {
             this::sockets),
         new Attack("network: the host (Kiln's API, a listener on every address) and 169.254.169.254 are unreachable",
             none, this::network),
+        new Attack("network: other sandboxes (every victim's address) are unreachable", none, this::otherSandboxes),
         new Attack("privilege: runs as nobody (uid and gid 65534)", none, this::nobody),
         new Attack("privilege: no capabilities in any set", none, this::capabilities),
         new Attack("privilege: no_new_privs is set", none, r -> status(r, "NoNewPrivs", "1")),
@@ -723,6 +738,28 @@ class IsolationMatrixTest extends InvokeTestBase {
     return Verdict.noneOf(reached, run.networkTargets.size() + " addresses unreachable");
   }
 
+  private Verdict otherSandboxes(Run run) {
+    JsonNode connects = run.step(run.attacker, "connect");
+    List<String> reached = new ArrayList<>();
+    List<String> tried = sandboxTargets();
+    for (String target : tried) {
+      JsonNode r = connects.path(target);
+      if (!r.path("ok").isBoolean() || r.path("ok").asBoolean()) {
+        reached.add(target + ": " + r);
+      }
+    }
+    for (Run victim : runs.values()) {
+      JsonNode accepted = run.step(victim.victim, "hold").path("accepted");
+      if (!accepted.isArray()) {
+        reached.add("the " + victim.target.label + " victim did not listen: " + run.step(victim.victim, "hold"));
+      } else if (!accepted.isEmpty()) {
+        reached.add("the " + victim.target.label + " victim accepted " + accepted);
+      }
+    }
+    return Verdict.noneOf(reached, tried.isEmpty() ? "no sandbox has an address besides loopback"
+        : tried.size() + " sandbox addresses unreachable");
+  }
+
   private Verdict nobody(Run run) {
     JsonNode id = run.step(run.attacker, "identity");
     boolean nobody = id.path("uid").asInt(-1) == 65534 && id.path("euid").asInt(-1) == 65534
@@ -871,6 +908,35 @@ class IsolationMatrixTest extends InvokeTestBase {
       throw new UncheckedIOException(e);
     }
     return targets;
+  }
+
+  /** Host addresses, then every victim's sandbox addresses. */
+  private List<String> connectTargets(Run run) {
+    List<String> targets = new ArrayList<>(run.networkTargets);
+    targets.addAll(sandboxTargets());
+    return targets;
+  }
+
+  private List<String> sandboxTargets() {
+    return runs.values().stream().flatMap(r -> r.victimAddresses.stream()).map(a -> a + ":" + VICTIM_PORT).toList();
+  }
+
+  /** The IPv4 addresses of the process's network namespace other than loopback ({@code nsenter ... ip addr}). */
+  private static List<String> sandboxAddresses(long pid) throws IOException, InterruptedException {
+    Process ip = new ProcessBuilder("nsenter", "-t", Long.toString(pid), "-n", "ip", "-4", "-o", "addr", "show")
+        .redirectErrorStream(true).start();
+    String out = new String(ip.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (ip.waitFor() != 0) {
+      throw new IOException("ip addr in the network namespace of " + pid + ": " + out);
+    }
+    List<String> addresses = new ArrayList<>();
+    var inet = java.util.regex.Pattern.compile("inet (\\d+\\.\\d+\\.\\d+\\.\\d+)/").matcher(out);
+    while (inet.find()) {
+      if (!inet.group(1).startsWith("127.")) {
+        addresses.add(inet.group(1));
+      }
+    }
+    return addresses;
   }
 
   /** The server's own environment entries, less the ones a sandbox may share by coincidence (PATH, locale). */

@@ -260,18 +260,30 @@ def plant(step, request_id):
 
 
 def hold(step, request_id):
-    # Keeps this invocation in flight, with a process whose command line carries the marker, until the test
-    # overwrites this step's beacon with "release".
+    # Keeps this invocation in flight, with a process whose command line carries the marker and a TCP listener
+    # for other sandboxes to try, until the test overwrites this step's beacon with "release".
     marked = subprocess.Popen(["/usr/bin/python3", "-c", "import time; time.sleep(300)", step["marker"]])
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("0.0.0.0", step["listen"]))
+    listener.listen(16)
+    listener.settimeout(0.02)
+    accepted = []
     beacon_file = "/tmp/kiln-beacon-" + step["id"]
     deadline = time.monotonic() + step["maxSeconds"]
     try:
         while time.monotonic() < deadline:
             if read(beacon_file) == "release":
-                return {"released": True}
-            time.sleep(0.02)
-        return {"released": False}
+                return {"released": True, "accepted": accepted}
+            try:
+                conn, peer = listener.accept()
+                accepted.append("%s:%d" % peer)
+                conn.close()
+            except socket.timeout:
+                pass
+        return {"released": False, "accepted": accepted}
     finally:
+        listener.close()
         marked.kill()
         marked.wait()
 

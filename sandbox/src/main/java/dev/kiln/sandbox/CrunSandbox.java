@@ -76,7 +76,8 @@ final class CrunSandbox extends AbstractSandbox {
     }
     if (linked()) {
       try {
-        link = SandboxLink.connect(backend.network, processInOwnNetworkNamespace(), id);
+        long pid = processInOwnNetworkNamespace(); // the container's first process: it lives as long as the sandbox
+        link = SandboxLink.connect(backend.network, pid, () -> pid, id);
       } catch (IOException | RuntimeException e) {
         close();
         throw new SandboxException("cannot connect sandbox " + id + " to the network: " + e.getMessage(), e);

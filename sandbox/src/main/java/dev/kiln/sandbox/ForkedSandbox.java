@@ -122,7 +122,9 @@ final class ForkedSandbox implements Sandbox {
       cgroup.addProcess(pid);
       var address = new InetSocketAddress(InetAddress.getLoopbackAddress(), CrunSandbox.RUNTIME_API_PORT);
       relay = new RuntimeApiRelay(NetNs.listen(pid, address), runtimeApiSocket(), id);
-      if (backend.network != null) link = SandboxLink.connect(backend.network, pid, id);
+      if (backend.network != null) { // pid ends after "joined"; the environment's processes stay in its cgroup
+        link = SandboxLink.connect(backend.network, pid, () -> cgroup.pids().iterator().next(), id);
+      }
       // The child's network namespace is complete here: its first process is forked only after this answer.
       write(c, "joined\n");
       answer("forked", deadline);

@@ -17,21 +17,28 @@ final class SandboxLink implements AutoCloseable {
 
   private final SandboxNetwork network;
   private final SandboxNetwork.Link link;
-  private final long pid;
+  /** A process in the sandbox's network namespace, asked when a relay must be opened there. */
+  private final java.util.function.LongSupplier pidInNamespace;
   private final String id;
   private final List<RuntimeApiRelay> services = new ArrayList<>();
   private Egress applied = Egress.NONE;
   private boolean closed;
 
-  private SandboxLink(SandboxNetwork network, SandboxNetwork.Link link, long pid, String id) {
+  private SandboxLink(SandboxNetwork network, SandboxNetwork.Link link, java.util.function.LongSupplier pidInNamespace,
+      String id) {
     this.network = network;
     this.link = link;
-    this.pid = pid;
+    this.pidInNamespace = pidInNamespace;
     this.id = id;
   }
 
-  /** Links the network namespace of {@code pid} (sandbox {@code id}); it reaches nothing until {@link #apply}. */
-  static SandboxLink connect(SandboxNetwork network, long pid, String id) {
+  /**
+   * Links the network namespace of {@code pid} (sandbox {@code id}); it reaches nothing until {@link #apply}.
+   * {@code pidInNamespace} names a process in that namespace later, at launch: {@code pid} may have ended by then
+   * (a forked environment's first child does).
+   */
+  static SandboxLink connect(SandboxNetwork network, long pid, java.util.function.LongSupplier pidInNamespace,
+      String id) {
     var link = network.reserve();
     try {
       network.connect(link, pid);
@@ -39,7 +46,7 @@ final class SandboxLink implements AutoCloseable {
       network.release(link, Egress.NONE);
       throw e;
     }
-    return new SandboxLink(network, link, pid, id);
+    return new SandboxLink(network, link, pidInNamespace, id);
   }
 
   /** Puts {@code egress} in force (once, at launch). */
@@ -59,7 +66,7 @@ final class SandboxLink implements AutoCloseable {
         InetAddress address = InetAddress.getByAddress(new byte[] {
             (byte) (d.address() >>> 24), (byte) (d.address() >>> 16), (byte) (d.address() >>> 8), (byte) d.address()});
         var at = new InetSocketAddress(address, d.port());
-        services.add(new RuntimeApiRelay(NetNs.listen(pid, at), at, id + "-" + d.port()));
+        services.add(new RuntimeApiRelay(NetNs.listen(pidInNamespace.getAsLong(), at), at, id + "-" + d.port()));
       } catch (IOException e) {
         throw new SandboxException("cannot open " + SandboxNetwork.dotted(d.address()) + ":" + d.port()
             + " in sandbox " + id + ": " + e.getMessage(), e);

@@ -180,6 +180,14 @@ class SeccompTest extends InvokeTestBase {
       }
       """;
 
+  /** On for the forked Python test (zygotes); the other tests opt out per function and boot plainly. */
+  @Override
+  protected boolean snapshots() {
+    return true;
+  }
+
+  private static final Map<String, String> BOOTED = Map.of("KILN_SNAPSHOT", "off");
+
   @BeforeAll
   void requireCrun() {
     if (!server.output().contains("sandboxes: crun")) {
@@ -215,7 +223,7 @@ class SeccompTest extends InvokeTestBase {
   void pythonFunctionsAreFilteredAndStillWork() {
     String name = deploy("seccomp-py", "python3.12", "lambda_function.handler",
         FunctionZip.create().file("lambda_function.py", PYTHON).file("probe.py", PROBE).bytes(),
-        b -> b.environment(e -> e.variables(Map.of("KILN_SNAPSHOT", "off"))));
+        b -> b.environment(e -> e.variables(BOOTED)));
     JsonNode r = invoke(name, "{}").ok();
     assertFiltered(r);
     assertWorked(r.path("work"), Map.of("threads", 8, "file", "file", "socket", "ping", "process", "child"));
@@ -224,7 +232,8 @@ class SeccompTest extends InvokeTestBase {
   @Test
   void nodeFunctionsAreFilteredAndStillWork() {
     String name = deploy("seccomp-node", "nodejs22.x", "index.handler",
-        FunctionZip.create().file("index.js", NODE).file("probe.py", PROBE).bytes());
+        FunctionZip.create().file("index.js", NODE).file("probe.py", PROBE).bytes(),
+        b -> b.environment(e -> e.variables(BOOTED)));
     JsonNode r = invoke(name, "{}").ok();
     assertFiltered(r);
     assertWorked(r.path("work"), Map.of("worker", 42, "file", "file", "gzip", 1000, "socket", "ping", "process",
@@ -237,7 +246,8 @@ class SeccompTest extends InvokeTestBase {
     byte[] zip = FunctionZip.create().files(classes).copy("lib/aws-lambda-java-core-1.4.0.jar", JavaFunctions.coreJar())
         .file("probe.py", PROBE).bytes();
     for (String runtime : new String[] {"java21", "java25"}) {
-      String name = deploy("seccomp-" + runtime, runtime, "probe.Handler", zip, b -> b.memorySize(512));
+      String name = deploy("seccomp-" + runtime, runtime, "probe.Handler", zip,
+          b -> b.memorySize(512).environment(e -> e.variables(BOOTED)));
       JsonNode r = invoke(name, "{}").ok();
       assertFiltered(r);
       assertWorked(r.path("work"), Map.of("threads", 8, "virtual", "ok", "file", "file", "socket", "ping", "process",

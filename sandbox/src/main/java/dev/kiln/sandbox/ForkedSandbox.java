@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * crun sandbox (the function's, see {@link SandboxBackend#prepareFork}) and forks on request.
  *
  * <p>{@link #fork} asks the zygote for a child over its control socket, ahead of demand. The child unshares user, mount,
- * network, IPC and UTS namespaces (private {@code /tmp}, loopback only, no capabilities) and reports its pid;
+ * network, IPC and UTS namespaces (private {@code /tmp}, no capabilities) and reports its pid;
  * Kiln then moves it into this environment's own cgroup (memory, pids, CPU, freezer: the same limits as a
  * booted sandbox) and opens the Runtime API on {@code 127.0.0.1:9001} inside its network namespace; the child
  * then waits until {@link #launch} sends its environment variables. Its network is a veth link of its own into that

@@ -258,7 +258,7 @@ class NetworkPolicyTest extends InvokeTestBase {
         gateway + ":" + server.port()));
     for (String host : hostAddresses()) targets.add(host + ":" + hostWide.getLocalPort());
     int hostConnectionsBefore = hostConnections.get();
-    for (String policy : List.of("internet", "internet,100.64.0.0/10,0.0.0.0/0")) {
+    for (String policy : List.of("internet", "internet,100.64.0.0/10", "0.0.0.0/0")) {
       String caller = probe("net-caller", "\"KILN_SNAPSHOT\":\"off\",\"KILN_NETWORK\":\"" + policy + "\"");
       JsonNode result = run(caller, "{\"connect\":" + list(targets) + "}");
       for (String target : targets) assertRefusedQuickly(result, target);

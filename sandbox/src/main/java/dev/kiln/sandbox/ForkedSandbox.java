@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>{@link #fork} asks the zygote for a child over its control socket, ahead of demand. The child unshares user,
  * mount, network, IPC, UTS and PID namespaces (private {@code /tmp}, {@code /dev/shm}, {@code /dev/mqueue} and
- * {@code /dev/pts}, loopback only, the zygote's {@code /run} out of sight) and reports its pid; Kiln moves it into
+ * {@code /dev/pts}, the zygote's {@code /run} out of sight) and reports its pid; Kiln moves it into
  * this environment's own cgroup (memory, pids, CPU, freezer: the same limits as a booted sandbox) and opens the
  * Runtime API on {@code 127.0.0.1:9001} inside its network namespace, then tells it so. Only then does it fork the
  * environment's first process (process 1 of the new PID namespace, with a {@code /proc} of its own, no

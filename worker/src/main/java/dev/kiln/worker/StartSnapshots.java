@@ -326,9 +326,10 @@ final class StartSnapshots implements AutoCloseable {
     });
   }
 
-  /** Zygotes running now. */
-  int zygoteCount() {
-    return (int) zygotes.values().stream().filter(f -> f.getNow(null) != null).count();
+  /** Zygotes of the account's functions running now. */
+  int zygoteCount(String account) {
+    return (int) zygotes.values().stream().map(f -> f.getNow(null))
+        .filter(z -> z != null && z.account().equals(account)).count();
   }
 
   @Override

@@ -77,7 +77,7 @@ public final class Admission {
     Integer reserved = fn.reserved;
     if (reserved != null) {
       if (!increment(fn.inFlight, reserved)) {
-        throw throttle(ThrottleReason.ReservedFunctionConcurrentInvocationLimitExceeded, 1, reserved == 0
+        throw throttle(state, ThrottleReason.ReservedFunctionConcurrentInvocationLimitExceeded, 1, reserved == 0
             ? "The function's reserved concurrency is 0: it is throttled until the reservation is raised or removed."
             : "Rate Exceeded.");
       }
@@ -90,11 +90,11 @@ public final class Admission {
     // The account total is checked too: executions of a reservation that was just lowered or removed
     // still run outside the unreserved pool.
     if (!increment(state.inFlight, settings.accountConcurrency())) {
-      throw throttle(ThrottleReason.ConcurrentInvocationLimitExceeded, 1, "Rate Exceeded.");
+      throw throttle(state, ThrottleReason.ConcurrentInvocationLimitExceeded, 1, "Rate Exceeded.");
     }
     if (!increment(state.unreservedInFlight, settings.accountConcurrency() - state.reservedTotal.get())) {
       state.inFlight.decrementAndGet();
-      throw throttle(ThrottleReason.ConcurrentInvocationLimitExceeded, 1, "Rate Exceeded.");
+      throw throttle(state, ThrottleReason.ConcurrentInvocationLimitExceeded, 1, "Rate Exceeded.");
     }
     fn.inFlight.incrementAndGet();
     return release(() -> {
@@ -113,13 +113,13 @@ public final class Admission {
     var fn = state.function(function);
     long now = nanoClock.getAsLong();
     if (!fn.newEnvironments.tryTake(now)) {
-      throw throttle(fn.reserved != null ? ThrottleReason.ReservedFunctionInvocationRateLimitExceeded
+      throw throttle(state, fn.reserved != null ? ThrottleReason.ReservedFunctionInvocationRateLimitExceeded
           : ThrottleReason.FunctionInvocationRateLimitExceeded, fn.newEnvironments.secondsUntilToken(now),
           "Rate Exceeded.");
     }
     if (!state.newEnvironments.tryTake(now)) {
       fn.newEnvironments.giveBack();
-      throw throttle(ThrottleReason.CallerRateLimitExceeded, state.newEnvironments.secondsUntilToken(now),
+      throw throttle(state, ThrottleReason.CallerRateLimitExceeded, state.newEnvironments.secondsUntilToken(now),
           "Rate Exceeded.");
     }
   }
@@ -190,8 +190,14 @@ public final class Admission {
     return settings.accountConcurrency() - account(account).reservedTotal.get();
   }
 
+  /** Throttles for {@code reason} on this node, all accounts together. */
   public long throttles(ThrottleReason reason) {
     return throttles.get(reason).sum();
+  }
+
+  /** The account's throttles for {@code reason} on this node. */
+  public long throttles(String account, ThrottleReason reason) {
+    return account(account).throttles.get(reason).sum();
   }
 
   private AccountState account(String account) {
@@ -209,8 +215,9 @@ public final class Admission {
     });
   }
 
-  private Throttled throttle(ThrottleReason reason, int retryAfterSeconds, String message) {
+  private Throttled throttle(AccountState state, ThrottleReason reason, int retryAfterSeconds, String message) {
     throttles.get(reason).increment();
+    state.throttles.get(reason).increment();
     return new Throttled(reason, retryAfterSeconds, message);
   }
 
@@ -242,6 +249,7 @@ public final class Admission {
     final AtomicInteger reservedTotal = new AtomicInteger();
     final TokenBucket newEnvironments;
     final ConcurrentHashMap<String, FunctionState> functions = new ConcurrentHashMap<>();
+    final Map<ThrottleReason, LongAdder> throttles = new EnumMap<>(ThrottleReason.class);
     private final AdmissionSettings settings;
     private final long createdNanos;
 
@@ -249,6 +257,9 @@ public final class Admission {
       this.settings = settings;
       this.createdNanos = nowNanos;
       this.newEnvironments = new TokenBucket(settings.accountBurst(), settings.accountRefillPerSecond(), nowNanos);
+      for (var reason : ThrottleReason.values()) {
+        throttles.put(reason, new LongAdder());
+      }
     }
 
     FunctionState function(String name) {

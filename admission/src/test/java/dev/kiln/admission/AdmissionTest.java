@@ -68,6 +68,9 @@ class AdmissionTest {
     admission.setReserved("a", "off", 0);
     assertThat(admission.admitSpareNewEnvironment("a", "off")).as("reserved 0 never runs").isFalse();
     assertThat(admission.throttles(ThrottleReason.FunctionInvocationRateLimitExceeded)).isEqualTo(1);
+    assertThat(admission.throttles("a", ThrottleReason.FunctionInvocationRateLimitExceeded)).isEqualTo(1);
+    assertThat(admission.throttles("b", ThrottleReason.FunctionInvocationRateLimitExceeded))
+        .as("another account's throttles are its own").isZero();
   }
 
   @Test

@@ -8,8 +8,10 @@ import dev.kiln.invoke.Invoker;
 import java.util.LinkedHashMap;
 
 /**
- * {@code GET /kiln/v1/stats}: the caller's current concurrency (account and per function), the
- * node's throttles by Reason, and its environments by state.
+ * {@code GET /kiln/v1/stats}: the caller's account as this node sees it: its current concurrency
+ * (account and per function), its throttles by Reason, its environments by state and the worker's
+ * other counters, all kept per account. No figure shows another account's activity; node-wide
+ * totals wait for an administrator's view.
  */
 final class StatsRoutes {
   private final Invoker invoker;
@@ -26,7 +28,7 @@ final class StatsRoutes {
     var admission = invoker.admission();
     var throttles = new LinkedHashMap<String, Long>();
     for (var reason : ThrottleReason.values()) {
-      throttles.put(reason.name(), admission.throttles(reason));
+      throttles.put(reason.name(), admission.throttles(call.account(), reason));
     }
     var doc = new LinkedHashMap<String, Object>();
     doc.put("account", call.account());
@@ -35,7 +37,7 @@ final class StatsRoutes {
     doc.put("unreservedLimit", admission.unreservedLimit(call.account()));
     doc.put("functionConcurrency", admission.functionConcurrency(call.account()));
     doc.put("throttles", throttles);
-    doc.put("worker", invoker.workerStats());
+    doc.put("worker", invoker.workerStats(call.account()));
     return ApiReply.ok(doc);
   }
 }

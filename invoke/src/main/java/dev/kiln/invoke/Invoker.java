@@ -37,26 +37,29 @@ public final class Invoker {
     return admission;
   }
 
-  /** The worker's counters: environments by state, cold and warm starts, evictions, memory. */
-  public Map<String, Object> workerStats() {
-    var stats = worker.stats();
+  /**
+   * The worker's counters as far as they concern {@code account}: its environments by state, cold and
+   * warm starts, evictions, memory, zygotes and warming. Nothing of another account's activity shows.
+   */
+  public Map<String, Object> workerStats(String account) {
+    var figures = worker.stats().of(account);
     var states = new java.util.LinkedHashMap<String, Long>();
     for (var state : dev.kiln.worker.EnvironmentState.values()) {
-      states.put(state.name(), stats.inState(state));
+      states.put(state.name(), figures.environments().get(state));
     }
     var doc = new java.util.LinkedHashMap<String, Object>();
     doc.put("environments", states);
-    doc.put("coldStarts", stats.coldStarts());
-    doc.put("warmStarts", stats.warmStarts());
-    doc.put("restores", stats.restores());
-    doc.put("zygotes", worker.zygotes());
-    doc.put("evictions", stats.evictions());
-    doc.put("resets", stats.resets());
-    doc.put("retries", stats.retries());
-    doc.put("singleUseRetirements", stats.singleUseRetirements());
-    doc.put("committedMemoryMb", worker.committedMemoryMb());
+    doc.put("coldStarts", figures.coldStarts());
+    doc.put("warmStarts", figures.warmStarts());
+    doc.put("restores", figures.restores());
+    doc.put("zygotes", worker.zygotes(account));
+    doc.put("evictions", figures.evictions());
+    doc.put("resets", figures.resets());
+    doc.put("retries", figures.retries());
+    doc.put("singleUseRetirements", figures.singleUseRetirements());
+    doc.put("committedMemoryMb", figures.memoryMb());
     doc.put("warmingPolicy", worker.warmingPolicy());
-    doc.put("warming", worker.warmingCounters());
+    doc.put("warming", worker.warmingCounters(account));
     return doc;
   }
 

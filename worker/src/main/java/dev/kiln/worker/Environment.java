@@ -90,7 +90,7 @@ final class Environment implements RuntimeApiHandler {
     this.version = version;
     this.sandbox = sandbox;
     this.stats = stats;
-    stats.transition(null, EnvironmentState.CREATED);
+    stats.transition(version, null, EnvironmentState.CREATED);
   }
 
   /** The longest a first invocation waits for init output still in the pipe. */
@@ -316,7 +316,7 @@ final class Environment implements RuntimeApiHandler {
     if (previous == EnvironmentState.RETIRED) {
       return;
     }
-    stats.transition(previous, EnvironmentState.RETIRED);
+    stats.transition(version, previous, EnvironmentState.RETIRED);
     onRetired.run();
     var unused = readiedFor;
     if (unused != null) {
@@ -472,7 +472,7 @@ final class Environment implements RuntimeApiHandler {
       if (previous == EnvironmentState.RETIRED) {
         return;
       }
-      stats.transition(previous, EnvironmentState.RETIRED);
+      stats.transition(version, previous, EnvironmentState.RETIRED);
       onRetired.run();
       if (api != null) {
         api.close();
@@ -602,7 +602,7 @@ final class Environment implements RuntimeApiHandler {
 
   private boolean move(EnvironmentState from, EnvironmentState to) {
     if (state.compareAndSet(from, to)) {
-      stats.transition(from, to);
+      stats.transition(version, from, to);
       return true;
     }
     return false;

@@ -427,7 +427,7 @@ final class StartSnapshots implements AutoCloseable {
    */
   private boolean makeRoomForZygote(String key, int memoryMb) {
     while (zygotesBesides(key) >= maxZygotes) {
-      if (!retireIdlestZygote()) {
+      if (retireIdlestZygote().isEmpty()) {
         return false;
       }
     }
@@ -519,8 +519,8 @@ final class StartSnapshots implements AutoCloseable {
     return false;
   }
 
-  /** Retires the zygote used least recently among those with no environment running; false when there is none. */
-  boolean retireIdlestZygote() {
+  /** Retires the zygote used least recently among those with no environment running; its account, or empty. */
+  java.util.Optional<String> retireIdlestZygote() {
     Zygote idlest = null;
     for (var f : zygotes.values()) {
       var z = f.getNow(null);
@@ -529,14 +529,14 @@ final class StartSnapshots implements AutoCloseable {
       }
     }
     if (idlest == null) {
-      return false;
+      return java.util.Optional.empty();
     }
     var chosen = idlest;
     if (zygotes.computeIfPresent(chosen.key, (k, f) -> f.getNow(null) == chosen ? null : f) == null) {
       log.info("zygote evicted: function={} version={}", chosen.functionName, chosen.version);
     }
     chosen.close();
-    return true;
+    return java.util.Optional.of(chosen.account);
   }
 
   private static SandboxLimits forkLimits(FunctionVersion version, int maxPids) {
@@ -653,6 +653,12 @@ final class StartSnapshots implements AutoCloseable {
   /** Zygotes running now. */
   int zygoteCount() {
     return (int) zygotes.values().stream().filter(f -> f.getNow(null) != null).count();
+  }
+
+  /** Zygotes of the account's functions running now. */
+  int zygoteCount(String account) {
+    return (int) zygotes.values().stream().map(f -> f.getNow(null))
+        .filter(z -> z != null && z.account.equals(account)).count();
   }
 
   @Override

@@ -137,10 +137,10 @@ public final class Worker implements AutoCloseable {
     networkDefault = java.util.Objects.requireNonNull(policy);
   }
 
-  /** Zygotes (Python start-up snapshots) running now. */
-  public int zygotes() {
+  /** Zygotes (Python start-up snapshots) of the account's functions running now. */
+  public int zygotes(String account) {
     var s = snapshots;
-    return s == null ? 0 : s.zygoteCount();
+    return s == null ? 0 : s.zygoteCount(account);
   }
 
   /** Whether Kiln can run this runtime at all. */
@@ -283,8 +283,9 @@ public final class Worker implements AutoCloseable {
     if (evictLeastRecentlyUsed()) {
       return true;
     }
-    if (s != null && s.retireIdlestZygote()) {
-      stats.evictions.increment();
+    var evictedZygoteAccount = s == null ? java.util.Optional.<String>empty() : s.retireIdlestZygote();
+    if (evictedZygoteAccount.isPresent()) {
+      stats.evictions.increment(evictedZygoteAccount.get());
       return true;
     }
     return false;
@@ -307,7 +308,7 @@ public final class Worker implements AutoCloseable {
         return false;
       }
       if (oldestPool.remove(oldest)) {
-        stats.evictions.increment();
+        stats.evictions.increment(oldest.key.account());
         oldest.retire();
         return true;
       }
@@ -494,7 +495,7 @@ public final class Worker implements AutoCloseable {
       if (done.succeeded() || done.hopeless() || attempt == maxAttempts || closed) {
         return result.after(attempt, request.tailLogs() ? lastBytes(tails.toString(), TAIL_BYTES) : null);
       }
-      stats.retries.increment();
+      stats.retries.increment(request.version().account());
       reason = "attempt " + attempt + " " + RetryDecision.failure(result);
     }
   }
@@ -554,7 +555,7 @@ public final class Worker implements AutoCloseable {
       }
       if (environment == null) {
         gate.beforeNewEnvironment(version);
-        stats.coldStarts.increment();
+        stats.coldStarts.increment(version.account());
         try {
           environment = create(key, version);
         } catch (EntrypointMissing e) {
@@ -562,7 +563,7 @@ public final class Worker implements AutoCloseable {
               false, true);
         }
       } else {
-        stats.warmStarts.increment();
+        stats.warmStarts.increment(version.account());
       }
       if (tenant != null) {
         // Binds a fresh environment for good; one taken from the tenant's own lane is bound already.
@@ -585,10 +586,10 @@ public final class Worker implements AutoCloseable {
         // A failed transaction's state must reach no other attempt or request.
         retireInBackground(environment);
       } else if (modes.singleUse()) {
-        stats.singleUseRetirements.increment();
+        stats.singleUseRetirements.increment(version.account());
         retireAndReplace(environment, warming, level, endMillis);
       } else if (resetDue(environment, modes)) {
-        stats.resets.increment();
+        stats.resets.increment(version.account());
         retireAndReplace(environment, warming, level, endMillis);
       } else {
         keepOrRelease(environment, warming, level, endMillis);
@@ -832,7 +833,7 @@ public final class Worker implements AutoCloseable {
         || (plan instanceof StartSnapshots.Plan.Boot boot && boot.snapshotKind() != null);
     if (restored) {
       initializationType = "snap-start";
-      stats.restores.increment();
+      stats.restores.increment(version.account());
     }
     int memory = version.memorySize();
     // Random per environment, so that no function output can end another invocation's log by accident.
@@ -1038,10 +1039,20 @@ public final class Worker implements AutoCloseable {
 
   /** Pre-warm and hint counters summed over every function version on this node. */
   public WarmingCounters warmingCounters() {
+    return warmingCounters(key -> true);
+  }
+
+  /** Pre-warm and hint counters summed over the account's function versions. */
+  public WarmingCounters warmingCounters(String account) {
+    return warmingCounters(key -> key.account().equals(account));
+  }
+
+  private WarmingCounters warmingCounters(java.util.function.Predicate<FunctionKey> counted) {
     var seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<FunctionWarming, Boolean>());
     var sum = new long[7];
-    for (var pool : idle.values()) {
-      if (seen.add(pool.warming)) {
+    for (var entry : idle.entrySet()) {
+      var pool = entry.getValue();
+      if (counted.test(entry.getKey()) && seen.add(pool.warming)) {
         add(sum, pool.warming);
       }
     }

@@ -1,41 +1,107 @@
 package dev.kiln.worker;
 
+import dev.kiln.core.FunctionVersion;
 import java.util.EnumMap;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
-/** Counters of environment transitions and invocations, for logs, tests and metrics. */
+/**
+ * Counters of environment transitions and invocations, for logs, tests and metrics: the node's
+ * totals, and each account's share of them, so an account can be shown its own figures and never
+ * another account's activity.
+ */
 public final class WorkerStats {
-  private final Map<EnvironmentState, AtomicLong> current = new EnumMap<>(EnvironmentState.class);
-  private final Map<EnvironmentState, LongAdder> entered = new EnumMap<>(EnvironmentState.class);
-  final LongAdder coldStarts = new LongAdder();
-  /** Cold starts that began from a start-up snapshot (a zygote fork or a snapshot file). */
-  final LongAdder restores = new LongAdder();
-  final LongAdder warmStarts = new LongAdder();
-  final LongAdder evictions = new LongAdder();
-  final LongAdder resets = new LongAdder();
-  final LongAdder retries = new LongAdder();
-  final LongAdder singleUseRetirements = new LongAdder();
+  /** A number kept for the node and for each account; a gauge when it also goes down. */
+  static final class Count {
+    private final LongAdder node = new LongAdder();
+    private final Map<String, LongAdder> accounts = new ConcurrentHashMap<>();
 
-  WorkerStats() {
-    for (var state : EnvironmentState.values()) {
-      current.put(state, new AtomicLong());
-      entered.put(state, new LongAdder());
+    void increment(String account) {
+      add(account, 1);
+    }
+
+    void add(String account, long delta) {
+      node.add(delta);
+      accounts.computeIfAbsent(account, a -> new LongAdder()).add(delta);
+    }
+
+    long sum() {
+      return node.sum();
+    }
+
+    long sum(String account) {
+      var count = accounts.get(account);
+      return count == null ? 0 : count.sum();
     }
   }
 
-  void transition(EnvironmentState from, EnvironmentState to) {
-    if (from != null) {
-      current.get(from).decrementAndGet();
+  private final Map<EnvironmentState, Count> current = new EnumMap<>(EnvironmentState.class);
+  private final Map<EnvironmentState, Count> entered = new EnumMap<>(EnvironmentState.class);
+  /** Memory (MB) of the environments alive now. */
+  private final Count memoryMb = new Count();
+  final Count coldStarts = new Count();
+  /** Cold starts that began from a start-up snapshot (a zygote fork or a snapshot file). */
+  final Count restores = new Count();
+  final Count warmStarts = new Count();
+  final Count evictions = new Count();
+  final Count resets = new Count();
+  final Count retries = new Count();
+  final Count singleUseRetirements = new Count();
+
+  WorkerStats() {
+    for (var state : EnvironmentState.values()) {
+      current.put(state, new Count());
+      entered.put(state, new Count());
     }
-    current.get(to).incrementAndGet();
-    entered.get(to).increment();
+  }
+
+  /** An environment of {@code version} moved from {@code from} (null: it was just created) to {@code to}. */
+  void transition(FunctionVersion version, EnvironmentState from, EnvironmentState to) {
+    var account = version.account();
+    if (from == null) {
+      memoryMb.add(account, version.memorySize());
+    } else {
+      current.get(from).add(account, -1);
+    }
+    if (to == EnvironmentState.RETIRED) {
+      memoryMb.add(account, -version.memorySize());
+    }
+    current.get(to).increment(account);
+    entered.get(to).increment(account);
+  }
+
+  /**
+   * One account's figures (see {@link Figures}); an account that never ran anything on this node has
+   * only zeros.
+   */
+  public Figures of(String account) {
+    var environments = new EnumMap<EnvironmentState, Long>(EnvironmentState.class);
+    for (var state : EnvironmentState.values()) {
+      environments.put(state, current.get(state).sum(account));
+    }
+    return new Figures(environments, coldStarts.sum(account), warmStarts.sum(account), restores.sum(account),
+        evictions.sum(account), resets.sum(account), retries.sum(account), singleUseRetirements.sum(account),
+        memoryMb.sum(account));
+  }
+
+  /**
+   * An account's share of the counters.
+   *
+   * @param environments its environments in each state now
+   * @param evictions its idle environments retired early to make room (for any account's)
+   * @param memoryMb the memory of its environments alive now
+   */
+  public record Figures(Map<EnvironmentState, Long> environments, long coldStarts, long warmStarts, long restores,
+      long evictions, long resets, long retries, long singleUseRetirements, long memoryMb) {
+    public Figures {
+      environments = Map.copyOf(environments);
+    }
   }
 
   /** Environments in {@code state} right now. */
   public long inState(EnvironmentState state) {
-    return current.get(state).get();
+    return current.get(state).sum();
   }
 
   /** How many times any environment entered {@code state}. */

@@ -197,7 +197,10 @@ class WorkerModesTest {
   /** An environment with no sandbox, only for pool bookkeeping. */
   private static Environment bare() {
     var key = new FunctionKey("000000000000", "f", "1", "x");
-    return new Environment(key, null, null, new WorkerStats(), (v, r, l) -> {}, () -> {}, null, false);
+    var version = new FunctionVersion("000000000000", "f", "1", "nodejs22.x", "index.handler",
+        "arn:aws:iam::000000000000:role/r", "", 128, 3, 512, Map.of(), List.of(), new CodeRef("0".repeat(64), 0),
+        Instant.now(), UUID.randomUUID().toString(), FunctionState.Active, LastUpdateStatus.Successful);
+    return new Environment(key, version, null, new WorkerStats(), (v, r, l) -> {}, () -> {}, null, false);
   }
 
   private void awaitIdle(int count) {

@@ -157,7 +157,8 @@ public final class ApiServer implements AutoCloseable {
     server.stop();
   }
 
-  private void handle(ServerRequest req, ServerResponse res) {
+  private void handle(ServerRequest req, ServerResponse response) {
+    var res = req.prologue().method().text().equals("HEAD") ? new HeadResponse(response) : response;
     for (var door : frontDoors) {
       if (door.serve(req, res)) {
         return;

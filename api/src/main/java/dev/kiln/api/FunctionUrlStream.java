@@ -41,7 +41,7 @@ final class FunctionUrlStream implements ResponseStream {
   private String declaredType;
   private boolean integration;
   private ByteArrayOutputStream prelude;
-  private boolean malformed;
+  private boolean refused;
   private boolean clientGone;
   private OutputStream out;
 
@@ -61,7 +61,7 @@ final class FunctionUrlStream implements ResponseStream {
 
   @Override
   public void chunk(byte[] data) {
-    if (clientGone || malformed) {
+    if (clientGone || refused) {
       return;
     }
     try {
@@ -109,7 +109,7 @@ final class FunctionUrlStream implements ResponseStream {
    * ends, and the rest of the stream is dropped.
    */
   private void refuse(String why) {
-    malformed = true;
+    refused = true;
     log.info("streamed function URL response cannot be sent: {}", why);
     failure.send();
   }
@@ -122,7 +122,7 @@ final class FunctionUrlStream implements ResponseStream {
       }
       return;
     }
-    if (clientGone || malformed) {
+    if (clientGone || refused) {
       return; // a refused stream had its 502 when it was found out
     }
     if (result.failed() || (integration && prelude.size() > 0)) {

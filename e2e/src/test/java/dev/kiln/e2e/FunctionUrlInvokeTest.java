@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.kiln.e2e.support.Curl;
 import dev.kiln.e2e.support.Functions;
 import dev.kiln.e2e.support.InvokeTestBase;
+import dev.kiln.e2e.support.RawHttp;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -488,6 +489,31 @@ class FunctionUrlInvokeTest extends InvokeTestBase {
     assertThat(responses.get(2).text()).isEqualTo("padded");
     assertThat(responses.get(3).text()).as("a body sent after a 204 or 304 would show up here").isEqualTo("next");
     assertThat(sequence.newConnections().subList(1, 4)).containsOnly(0);
+  }
+
+  @Test
+  void a_head_request_gets_the_head_only_and_the_connection_stays_in_step() {
+    String host = URI.create(toldUrl).getAuthority();
+    String streamHost = URI.create(toldStreamUrl).getAuthority();
+    // A body that poses as a response: after a HEAD it would be read as the answer to the next request.
+    String posing = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged";
+    String answer = URI.create(told(toldUrl, Map.of("statusCode", 200, "body", posing))).getRawQuery();
+    String streamed = URI.create(toldStream(toldStreamUrl, Map.of("statusCode", 200), posing)).getRawQuery();
+    String fine = URI.create(told(toldUrl, Map.of("statusCode", 200, "body", "fine"))).getRawQuery();
+    List<RawHttp.Response> responses = RawHttp.inTurn(server.port(),
+        "HEAD /?" + answer + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n",
+        "GET /?" + fine + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n",
+        "HEAD /?" + streamed + " HTTP/1.1\r\nHost: " + streamHost + "\r\n\r\n",
+        "GET /?" + fine + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n",
+        "HEAD /2015-03-31/nothing-here HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+        "GET /?" + fine + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+    assertThat(responses.get(0).status()).isEqualTo(200);
+    assertThat(responses.get(1).body()).isEqualTo("fine");
+    assertThat(responses.get(2).status()).isEqualTo(200);
+    assertThat(responses.get(3).body()).isEqualTo("fine");
+    assertThat(responses.get(4).status()).as("the API's answer to a HEAD").isEqualTo(404);
+    assertThat(responses.get(4).header("x-amzn-ErrorType")).isEqualTo("UnknownOperationException");
+    assertThat(responses.get(5).body()).isEqualTo("fine");
   }
 
   @Test

@@ -42,7 +42,32 @@ public final class RawHttp {
     }
   }
 
+  /**
+   * Sends each request in turn over one connection, each after the previous response was read (a
+   * HEAD request's response has no body to read), and returns the responses.
+   */
+  public static List<Response> inTurn(int port, String... requests) {
+    try (var socket = new Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(15_000);
+      List<Response> responses = new ArrayList<>();
+      for (var request : requests) {
+        socket.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+        socket.getOutputStream().flush();
+        responses.add(read(socket.getInputStream(), !request.startsWith("HEAD ")));
+      }
+      return responses;
+    } catch (SocketTimeoutException e) {
+      throw new AssertionError("a response did not come within 15 s", e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   private static Response read(InputStream in) throws IOException {
+    return read(in, true);
+  }
+
+  private static Response read(InputStream in, boolean withBody) throws IOException {
     var head = new ByteArrayOutputStream();
     int matched = 0;
     while (matched < 4) {
@@ -64,7 +89,8 @@ public final class RawHttp {
       }
     }
     var length = headers.get("content-length");
-    byte[] body = length == null ? in.readAllBytes() : in.readNBytes(Integer.parseInt(length.getFirst()));
+    byte[] body = !withBody ? new byte[0]
+        : length == null ? in.readAllBytes() : in.readNBytes(Integer.parseInt(length.getFirst()));
     return new Response(status, headers, new String(body, StandardCharsets.UTF_8));
   }
 }

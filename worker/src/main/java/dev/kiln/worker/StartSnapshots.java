@@ -84,16 +84,17 @@ final class StartSnapshots implements AutoCloseable {
 
   /**
    * The node's memory budget, kept by the worker: a zygote and its spare child are counted like environments of
-   * the function's memory size, from the moment they start until they are closed.
+   * the function's memory size, from the moment they start until they are closed, and shown in the function's
+   * account's figures.
    */
   interface MemoryBudget {
-    /** Commits {@code mb} if the budget has room now. */
-    boolean tryReserve(int mb);
+    /** Commits {@code mb} for {@code account} if the budget has room now. */
+    boolean tryReserve(String account, int mb);
 
     /** Commits {@code mb}, retiring idle environments, spare children and zygotes to make room; false if it cannot. */
-    boolean reserve(int mb);
+    boolean reserve(String account, int mb);
 
-    void release(int mb);
+    void release(String account, int mb);
   }
   /** In each function's directory: its account and name, one a line (read at start to find deleted functions). */
   private static final String OWNER_FILE = "owner";
@@ -143,7 +144,7 @@ final class StartSnapshots implements AutoCloseable {
     Sandbox takeSpare() {
       var spare = spares.poll();
       if (spare != null) {
-        budget.release(memoryMb);
+        budget.release(account, memoryMb);
       }
       return spare;
     }
@@ -167,7 +168,7 @@ final class StartSnapshots implements AutoCloseable {
     void close() {
       if (closed.compareAndSet(false, true)) {
         sandbox.close();
-        budget.release(memoryMb);
+        budget.release(account, memoryMb);
       }
       for (Sandbox spare = takeSpare(); spare != null; spare = takeSpare()) {
         spare.close();
@@ -368,7 +369,7 @@ final class StartSnapshots implements AutoCloseable {
     // The function's own size: its forks see the zygote's cgroup files at /sys/fs/cgroup (a runtime sizing
     // itself from memory.limit_in_bytes must read the function's memory size there).
     int memory = version.memorySize();
-    if (!makeRoomForZygote(key, memory)) {
+    if (!makeRoomForZygote(key, version.account(), memory)) {
       log.info("no zygote now: function={} version={} reason=\"no memory or zygote left on this node\"",
           version.functionName(), version.version());
       zygotes.remove(key); // a later cold start tries again
@@ -417,7 +418,7 @@ final class StartSnapshots implements AutoCloseable {
     if (sandbox != null) {
       sandbox.close();
     }
-    budget.release(memory);
+    budget.release(version.account(), memory);
     return null; // remembered: this configuration boots normally
   }
 
@@ -425,13 +426,13 @@ final class StartSnapshots implements AutoCloseable {
    * Commits a new zygote's memory within the node's budget and its zygote bound, retiring the zygote used least
    * recently (and with no environment of its own running) when the bound is reached.
    */
-  private boolean makeRoomForZygote(String key, int memoryMb) {
+  private boolean makeRoomForZygote(String key, String account, int memoryMb) {
     while (zygotesBesides(key) >= maxZygotes) {
       if (retireIdlestZygote().isEmpty()) {
         return false;
       }
     }
-    return budget.reserve(memoryMb);
+    return budget.reserve(account, memoryMb);
   }
 
   /**
@@ -469,7 +470,7 @@ final class StartSnapshots implements AutoCloseable {
       boolean reserved = false;
       try {
         // Never at an environment's expense: a spare only takes memory the node has free.
-        reserved = budget.tryReserve(zygote.memoryMb);
+        reserved = budget.tryReserve(zygote.account, zygote.memoryMb);
         if (!reserved) {
           return;
         }
@@ -483,7 +484,7 @@ final class StartSnapshots implements AutoCloseable {
         retireBroken(zygote, e);
       } finally {
         if (reserved) {
-          budget.release(zygote.memoryMb);
+          budget.release(zygote.account, zygote.memoryMb);
         }
         zygote.refilling.set(false);
       }

@@ -108,23 +108,29 @@ public final class Worker implements AutoCloseable {
         functionExists,
         new StartSnapshots.MemoryBudget() {
           @Override
-          public boolean tryReserve(int mb) {
-            return tryCommit(mb);
+          public boolean tryReserve(String account, int mb) {
+            if (!tryCommit(mb)) {
+              return false;
+            }
+            stats.zygoteMemory(account, mb);
+            return true;
           }
 
           @Override
-          public boolean reserve(int mb) {
+          public boolean reserve(String account, int mb) {
             while (!tryCommit(mb)) {
               if (!makeRoom()) {
                 return false;
               }
             }
+            stats.zygoteMemory(account, mb);
             return true;
           }
 
           @Override
-          public void release(int mb) {
+          public void release(String account, int mb) {
             committedMb.addAndGet(-mb);
+            stats.zygoteMemory(account, -mb);
           }
         },
         v -> FunctionNetwork.egress(v, networkDefault), StartSnapshots.MAX_ZYGOTES);

@@ -38,7 +38,7 @@ public final class WorkerStats {
 
   private final Map<EnvironmentState, Count> current = new EnumMap<>(EnvironmentState.class);
   private final Map<EnvironmentState, Count> entered = new EnumMap<>(EnvironmentState.class);
-  /** Memory (MB) of the environments alive now. */
+  /** Memory (MB) of the environments, zygotes and spare children alive now. */
   private final Count memoryMb = new Count();
   final Count coldStarts = new Count();
   /** Cold starts that began from a start-up snapshot (a zygote fork or a snapshot file). */
@@ -69,6 +69,11 @@ public final class WorkerStats {
     }
     current.get(to).increment(account);
     entered.get(to).increment(account);
+  }
+
+  /** Memory (MB) a zygote or its spare child took ({@code mb} > 0) or gave back, shown with the account's. */
+  void zygoteMemory(String account, long mb) {
+    memoryMb.add(account, mb);
   }
 
   /**

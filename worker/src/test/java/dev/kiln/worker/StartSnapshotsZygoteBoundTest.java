@@ -59,18 +59,18 @@ class StartSnapshotsZygoteBoundTest {
     snapshots = new StartSnapshots(dir.resolve("snapshots"), backend, runtimes, "us-east-1",
         v -> cache.use(v.code()), (account, function) -> true, new StartSnapshots.MemoryBudget() {
           @Override
-          public boolean tryReserve(int mb) {
+          public boolean tryReserve(String account, int mb) {
             committedMb.addAndGet(mb);
             return true;
           }
 
           @Override
-          public boolean reserve(int mb) {
-            return tryReserve(mb);
+          public boolean reserve(String account, int mb) {
+            return tryReserve(account, mb);
           }
 
           @Override
-          public void release(int mb) {
+          public void release(String account, int mb) {
             committedMb.addAndGet(-mb);
           }
         }, v -> dev.kiln.sandbox.Egress.NONE, 2);

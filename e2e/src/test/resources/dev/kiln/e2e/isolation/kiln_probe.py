@@ -217,10 +217,6 @@ def privilege(step, request_id):
     }
 
 
-def mountinfo(step, request_id):
-    return {"mountinfo": read("/proc/self/mountinfo", 1 << 20)}
-
-
 def threads(step, request_id):
     gate = threading.Event()
     started = []
@@ -332,7 +328,7 @@ def next_invocation(step, request_id):
 
 ACTIONS = {
     "identity": identity, "read": reads, "write": writes, "list": lists, "find": find, "procs": procs,
-    "connect": connect, "sockets": sockets, "privilege": privilege, "mountinfo": mountinfo, "threads": threads,
+    "connect": connect, "sockets": sockets, "privilege": privilege, "threads": threads,
     "allocate": allocate, "beacon": beacon, "plant": plant, "hold": hold, "forge": forge, "next": next_invocation,
 }
 

@@ -106,7 +106,9 @@ class StartSnapshotsZygoteBoundTest {
         .pollInterval(Duration.ofMillis(20)).until(() -> committedMb.get() == 4L * MEMORY_MB);
 
     snapshots.close();
-    assertThat(committedMb.get()).as("everything given back when the zygotes close").isZero();
+    // A spare child being forked when the zygotes close gives its memory back once its fork returns.
+    await("everything given back when the zygotes close").atMost(Duration.ofSeconds(30))
+        .pollInterval(Duration.ofMillis(20)).until(() -> committedMb.get() == 0);
   }
 
   /** Plans environments of {@code version} until its zygote is ready, noting how many zygotes ran meanwhile. */

@@ -4,14 +4,8 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.nio.channels.ServerSocketChannel;
@@ -41,38 +35,22 @@ final class NetNs {
 
   private static final MethodHandle OPEN;
   private static final MethodHandle SETNS;
-  private static final MethodHandle CLOSE;
   private static final MethodHandle KILL;
-  private static final StructLayout CAPTURE;
-  private static final VarHandle ERRNO;
   private static final Throwable UNAVAILABLE;
 
   static {
-    MethodHandle open = null, setns = null, close = null, kill = null;
-    StructLayout capture = null;
-    VarHandle errno = null;
+    MethodHandle open = null, setns = null, kill = null;
     Throwable problem = null;
     try {
-      Linker linker = Linker.nativeLinker();
-      var libc = linker.defaultLookup();
-      capture = Linker.Option.captureStateLayout();
-      errno = capture.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-      Linker.Option ccs = Linker.Option.captureCallState("errno");
-      open = linker.downcallHandle(libc.find("open").orElseThrow(),
-          FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ccs);
-      setns = linker.downcallHandle(libc.find("setns").orElseThrow(),
-          FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ccs);
-      close = linker.downcallHandle(libc.find("close").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-      kill = linker.downcallHandle(libc.find("kill").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+      open = Libc.downcall("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), Libc.capturesErrno());
+      setns = Libc.downcall("setns", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), Libc.capturesErrno());
+      kill = Libc.downcall("kill", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     } catch (Throwable t) { // not Linux, native access denied, ...
       problem = t;
     }
     OPEN = open;
     SETNS = setns;
-    CLOSE = close;
     KILL = kill;
-    CAPTURE = capture;
-    ERRNO = errno;
     UNAVAILABLE = problem;
   }
 
@@ -131,7 +109,7 @@ final class NetNs {
         }
         return channel;
       } finally {
-        close(target);
+        Libc.close(target);
       }
     });
   }
@@ -153,36 +131,19 @@ final class NetNs {
   }
 
   private static int open(String path) throws IOException {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment state = arena.allocate(CAPTURE);
+    return Libc.withErrno((arena, state) -> {
       int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(path), O_RDONLY_CLOEXEC);
-      if (fd < 0) throw new IOException("open " + path + " failed: errno " + errno(state));
+      if (fd < 0) throw new IOException("open " + path + " failed: errno " + Libc.errno(state));
       return fd;
-    } catch (IOException | RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IOException(t);
-    }
+    });
   }
 
   private static void setns(int fd) throws IOException {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment state = arena.allocate(CAPTURE);
+    Libc.withErrno((arena, state) -> {
       int rc = (int) SETNS.invokeExact(state, fd, CLONE_NEWNET);
-      if (rc != 0) throw new IOException("setns(CLONE_NEWNET) failed: errno " + errno(state));
-    } catch (IOException | RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IOException(t);
-    }
-  }
-
-  private static void close(int fd) {
-    try {
-      int ignored = (int) CLOSE.invokeExact(fd);
-    } catch (Throwable ignored) {
-      // nothing to do
-    }
+      if (rc != 0) throw new IOException("setns(CLONE_NEWNET) failed: errno " + Libc.errno(state));
+      return null;
+    });
   }
 
   /**
@@ -202,7 +163,4 @@ final class NetNs {
     return KILL != null;
   }
 
-  private static int errno(MemorySegment state) {
-    return (int) ERRNO.get(state, 0L);
-  }
 }

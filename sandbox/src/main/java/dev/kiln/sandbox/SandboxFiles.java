@@ -4,14 +4,9 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.FileChannel;
@@ -51,32 +46,18 @@ final class SandboxFiles {
       java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
 
   private static final MethodHandle OPEN;
-  private static final MethodHandle CLOSE;
-  private static final StructLayout CAPTURE;
-  private static final VarHandle ERRNO;
   private static final Throwable UNAVAILABLE;
 
   static {
-    MethodHandle open = null, close = null;
-    StructLayout capture = null;
-    VarHandle errno = null;
+    MethodHandle open = null;
     Throwable problem = null;
     try {
-      Linker linker = Linker.nativeLinker();
-      var libc = linker.defaultLookup();
-      capture = Linker.Option.captureStateLayout();
-      errno = capture.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-      open = linker.downcallHandle(libc.find("open").orElseThrow(),
-          FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
-          Linker.Option.firstVariadicArg(2), Linker.Option.captureCallState("errno"));
-      close = linker.downcallHandle(libc.find("close").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+      open = Libc.downcall("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+          Linker.Option.firstVariadicArg(2), Libc.capturesErrno());
     } catch (Throwable t) { // not Linux, native access denied, ...
       problem = t;
     }
     OPEN = open;
-    CLOSE = close;
-    CAPTURE = capture;
-    ERRNO = errno;
     UNAVAILABLE = problem;
   }
 
@@ -136,7 +117,7 @@ final class SandboxFiles {
       Files.deleteIfExists(target);
       throw e;
     } finally {
-      close(fd);
+      Libc.close(fd);
     }
   }
 
@@ -168,17 +149,16 @@ final class SandboxFiles {
       }
       return channel;
     } finally {
-      close(fd);
+      Libc.close(fd);
     }
   }
 
   private static int open(Path path, int flags) throws IOException {
     if (UNAVAILABLE != null) throw new IOException("native calls unavailable: " + UNAVAILABLE);
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment state = arena.allocate(CAPTURE);
+    return Libc.withErrno((arena, state) -> {
       int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(path.toString()), flags, 0);
       if (fd < 0) {
-        int errno = (int) ERRNO.get(state, 0L);
+        int errno = Libc.errno(state);
         throw new IOException(switch (errno) {
           case ELOOP -> path.getFileName() + " is a symbolic link";
           case ENOENT -> path.getFileName() + " does not exist";
@@ -186,18 +166,6 @@ final class SandboxFiles {
         });
       }
       return fd;
-    } catch (IOException | RuntimeException | Error e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IOException(t);
-    }
-  }
-
-  private static void close(int fd) {
-    try {
-      int ignored = (int) CLOSE.invokeExact(fd);
-    } catch (Throwable ignored) {
-      // nothing to do
-    }
+    });
   }
 }

@@ -4,30 +4,23 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.kiln.core.CodeRef;
 import dev.kiln.core.FunctionState;
 import dev.kiln.core.FunctionVersion;
 import dev.kiln.core.LastUpdateStatus;
 import dev.kiln.runtimes.RuntimeCatalog;
 import dev.kiln.sandbox.SandboxBackend;
 import dev.kiln.sandbox.SandboxBackends;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -124,33 +117,11 @@ class StartSnapshotsZygoteBoundTest {
   }
 
   private FunctionVersion version(String name) throws IOException {
-    var zip = zip("def handler(event, context):\n    return {'ok': True}\n");
-    var sha = sha256(zip);
-    var file = dir.resolve(sha + ".zip");
-    Files.write(file, zip);
-    zips.put(sha, file);
+    var code = CodeZips.store(dir, zips, "lambda_function.py",
+        "def handler(event, context):\n    return {'ok': True}\n");
     return new FunctionVersion("000000000000", name, FunctionVersion.LATEST, "python3.12", "lambda_function.handler",
-        "arn:aws:iam::000000000000:role/r", "", MEMORY_MB, 5, 512, Map.of(), List.of(), new CodeRef(sha, zip.length),
+        "arn:aws:iam::000000000000:role/r", "", MEMORY_MB, 5, 512, Map.of(), List.of(), code,
         Instant.now(), UUID.randomUUID().toString(), FunctionState.Active, LastUpdateStatus.Successful);
   }
 
-  private static byte[] zip(String source) throws IOException {
-    var bytes = new ByteArrayOutputStream();
-    try (var zip = new ZipOutputStream(bytes)) {
-      var entry = new ZipEntry("lambda_function.py");
-      entry.setTime(0);
-      zip.putNextEntry(entry);
-      zip.write(source.getBytes(StandardCharsets.UTF_8));
-      zip.closeEntry();
-    }
-    return bytes.toByteArray();
-  }
-
-  private static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 }

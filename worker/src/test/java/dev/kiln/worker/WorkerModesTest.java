@@ -13,22 +13,17 @@ import dev.kiln.core.LastUpdateStatus;
 import dev.kiln.runtimes.RuntimeCatalog;
 import dev.kiln.sandbox.SandboxBackends;
 import dev.kiln.warming.FixedKeepAlive;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -218,13 +213,9 @@ class WorkerModesTest {
   }
 
   private FunctionVersion version(Map<String, String> environment) throws IOException {
-    var zip = zip(FUNCTION);
-    var sha = sha256(zip);
-    var file = dir.resolve(sha + ".zip");
-    Files.write(file, zip);
-    zips.put(sha, file);
+    var code = CodeZips.store(dir, zips, "index.js", FUNCTION);
     return new FunctionVersion("000000000000", "f", FunctionVersion.LATEST, "nodejs22.x", "index.handler",
-        "arn:aws:iam::000000000000:role/r", "", 256, 5, 512, environment, List.of(), new CodeRef(sha, zip.length),
+        "arn:aws:iam::000000000000:role/r", "", 256, 5, 512, environment, List.of(), code,
         Instant.now(), UUID.randomUUID().toString(), FunctionState.Active, LastUpdateStatus.Successful);
   }
 
@@ -238,23 +229,4 @@ class WorkerModesTest {
     return matcher.group(1);
   }
 
-  private static byte[] zip(String source) throws IOException {
-    var bytes = new ByteArrayOutputStream();
-    try (var zip = new ZipOutputStream(bytes)) {
-      var entry = new ZipEntry("index.js");
-      entry.setTime(0);
-      zip.putNextEntry(entry);
-      zip.write(source.getBytes(StandardCharsets.UTF_8));
-      zip.closeEntry();
-    }
-    return bytes.toByteArray();
-  }
-
-  private static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 }

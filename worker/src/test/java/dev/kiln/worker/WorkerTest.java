@@ -2,30 +2,24 @@ package dev.kiln.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kiln.core.CodeRef;
 import dev.kiln.core.FunctionState;
 import dev.kiln.core.FunctionVersion;
 import dev.kiln.core.LastUpdateStatus;
 import dev.kiln.runtimes.RuntimeCatalog;
 import dev.kiln.sandbox.SandboxBackends;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -213,13 +207,9 @@ class WorkerTest {
   }
 
   private FunctionVersion version(String code, LastUpdateStatus status) throws IOException {
-    var zip = zip(COUNTER.formatted(code));
-    var sha = sha256(zip);
-    var file = dir.resolve(sha + ".zip");
-    Files.write(file, zip);
-    zips.put(sha, file);
+    var codeRef = CodeZips.store(dir, zips, "index.js", COUNTER.formatted(code));
     return new FunctionVersion("000000000000", "f", FunctionVersion.LATEST, "nodejs22.x", "index.handler",
-        "arn:aws:iam::000000000000:role/r", "", 128, 1, 512, Map.of(), List.of(), new CodeRef(sha, zip.length),
+        "arn:aws:iam::000000000000:role/r", "", 128, 1, 512, Map.of(), List.of(), codeRef,
         Instant.now(), UUID.randomUUID().toString(), FunctionState.Active, status);
   }
 
@@ -227,24 +217,4 @@ class WorkerTest {
     return new String(result.payload(), StandardCharsets.UTF_8);
   }
 
-  private static byte[] zip(String source) throws IOException {
-    var bytes = new ByteArrayOutputStream();
-    try (var zip = new ZipOutputStream(bytes)) {
-      var entry = new ZipEntry("index.js");
-      // A fixed time keeps the bytes, and so the code's SHA-256, the same for the same source.
-      entry.setTime(0);
-      zip.putNextEntry(entry);
-      zip.write(source.getBytes(StandardCharsets.UTF_8));
-      zip.closeEntry();
-    }
-    return bytes.toByteArray();
-  }
-
-  private static String sha256(byte[] bytes) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 }

@@ -2,7 +2,6 @@ package dev.kiln.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.kiln.core.CodeRef;
 import dev.kiln.core.FunctionState;
 import dev.kiln.core.FunctionVersion;
 import dev.kiln.core.LastUpdateStatus;
@@ -10,16 +9,13 @@ import dev.kiln.runtimes.RuntimeCatalog;
 import dev.kiln.sandbox.SandboxBackends;
 import dev.kiln.warming.HybridHistogramPolicy;
 import dev.kiln.warming.WarmPlan;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -27,8 +23,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.BooleanSupplier;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -161,26 +155,9 @@ class WorkerWarmingTest {
   }
 
   private FunctionVersion version() throws IOException {
-    var bytes = new ByteArrayOutputStream();
-    try (var zip = new ZipOutputStream(bytes)) {
-      var entry = new ZipEntry("index.js");
-      entry.setTime(0);
-      zip.putNextEntry(entry);
-      zip.write(HANDLER.getBytes(StandardCharsets.UTF_8));
-      zip.closeEntry();
-    }
-    byte[] zip = bytes.toByteArray();
-    String sha;
-    try {
-      sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(zip));
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    var file = dir.resolve(sha + ".zip");
-    Files.write(file, zip);
-    zips.put(sha, file);
+    var code = CodeZips.store(dir, zips, "index.js", HANDLER);
     return new FunctionVersion("000000000000", "f", FunctionVersion.LATEST, "nodejs22.x", "index.handler",
-        "arn:aws:iam::000000000000:role/r", "", 128, 3, 512, Map.of(), List.of(), new CodeRef(sha, zip.length),
+        "arn:aws:iam::000000000000:role/r", "", 128, 3, 512, Map.of(), List.of(), code,
         Instant.now(), UUID.randomUUID().toString(), FunctionState.Active, LastUpdateStatus.Successful);
   }
 }

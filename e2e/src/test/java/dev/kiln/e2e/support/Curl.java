@@ -165,16 +165,7 @@ public final class Curl {
   /** The last header block curl wrote (a 100 Continue comes first when a body is large). */
   private static Response parse(String dump, byte[] body) {
     var blocks = dump.strip().split("\r\n\r\n");
-    var lines = blocks[blocks.length - 1].split("\r\n");
-    int status = Integer.parseInt(lines[0].split(" ")[1]);
-    var headers = new LinkedHashMap<String, List<String>>();
-    for (int i = 1; i < lines.length; i++) {
-      int colon = lines[i].indexOf(':');
-      if (colon > 0) {
-        headers.computeIfAbsent(lines[i].substring(0, colon).strip().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
-            .add(lines[i].substring(colon + 1).strip());
-      }
-    }
-    return new Response(status, headers, body);
+    var head = ResponseHead.parse(blocks[blocks.length - 1]);
+    return new Response(head.status(), head.headers(), body);
   }
 }

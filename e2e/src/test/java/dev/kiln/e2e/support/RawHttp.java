@@ -8,7 +8,6 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -78,19 +77,10 @@ public final class RawHttp {
       head.write(b);
       matched = (b == '\r' || b == '\n') && "\r\n\r\n".charAt(matched) == b ? matched + 1 : b == '\r' ? 1 : 0;
     }
-    var lines = head.toString(StandardCharsets.ISO_8859_1).split("\r\n");
-    int status = Integer.parseInt(lines[0].split(" ")[1]);
-    var headers = new LinkedHashMap<String, List<String>>();
-    for (int i = 1; i < lines.length; i++) {
-      int colon = lines[i].indexOf(':');
-      if (colon > 0) {
-        headers.computeIfAbsent(lines[i].substring(0, colon).strip().toLowerCase(Locale.ROOT), k -> new ArrayList<>())
-            .add(lines[i].substring(colon + 1).strip());
-      }
-    }
-    var length = headers.get("content-length");
+    var parsed = ResponseHead.parse(head.toString(StandardCharsets.ISO_8859_1));
+    var length = parsed.headers().get("content-length");
     byte[] body = !withBody ? new byte[0]
         : length == null ? in.readAllBytes() : in.readNBytes(Integer.parseInt(length.getFirst()));
-    return new Response(status, headers, new String(body, StandardCharsets.UTF_8));
+    return new Response(parsed.status(), parsed.headers(), new String(body, StandardCharsets.UTF_8));
   }
 }

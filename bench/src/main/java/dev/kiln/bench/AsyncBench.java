@@ -401,21 +401,10 @@ public final class AsyncBench implements Callable<Integer> {
 
   private ChildProcess startKiln(Path jar, Path work, Cleanup cleanup) throws IOException {
     Path data = Files.createDirectories(work.resolve("data"));
-    String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    List<String> command = new ArrayList<>(List.of(java, "-jar", jar.toString(), "up", "--host", "127.0.0.1",
-        "--port", String.valueOf(InvokeBench.freePort()), "--data-dir", data.toString(), "--dev-credentials"));
-    if (storeUrl != null) {
-      command.addAll(List.of("--store-url", storeUrl, "--store-user", storeUser));
-    }
+    List<String> store = storeUrl != null ? List.of("--store-url", storeUrl, "--store-user", storeUser) : List.of();
+    List<String> command = KilnUp.command(jar, data, store);
     log("starting Kiln: " + String.join(" ", command));
-    ChildProcess kiln = ChildProcess.startAndAwaitLine("kiln", command, work, "Kiln is ready at", Duration.ofSeconds(90));
-    cleanup.add(() -> {
-      String note = kiln.stop(Duration.ofSeconds(30));
-      if (note != null) {
-        System.err.println("kiln-async-bench: " + note);
-      }
-    });
-    return kiln;
+    return KilnUp.start("kiln", command, work, cleanup, "kiln-async-bench");
   }
 
   private Path jar() {

@@ -337,20 +337,10 @@ public final class IsolationBench implements Callable<Integer> {
 
   private ChildProcess startKiln(Path work, String seccomp, Cleanup cleanup) throws java.io.IOException {
     Path data = Files.createDirectories(work.resolve("data-" + seccomp));
-    String java = ProcessHandle.current().info().command()
-        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     Path jar = kilnJar != null ? kilnJar : Path.of("cli/target/kiln.jar");
-    List<String> command = List.of(java, "-jar", jar.toString(), "up", "--host", "127.0.0.1",
-        "--port", String.valueOf(InvokeBench.freePort()), "--data-dir", data.toString(), "--dev-credentials",
-        "--seccomp", seccomp);
+    List<String> command = KilnUp.command(jar, data, List.of("--seccomp", seccomp));
     log("starting Kiln: " + String.join(" ", command));
-    ChildProcess kiln = ChildProcess.startAndAwaitLine("kiln-" + seccomp, command, work, "Kiln is ready at",
-        Duration.ofSeconds(90));
-    cleanup.add(() -> {
-      String note = kiln.stop(Duration.ofSeconds(30));
-      if (note != null) System.err.println("kiln-isolation-bench: " + note);
-    });
-    return kiln;
+    return KilnUp.start("kiln-" + seccomp, command, work, cleanup, "kiln-isolation-bench");
   }
 
   private static String us(double nanos) {

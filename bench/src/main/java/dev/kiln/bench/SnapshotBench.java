@@ -482,19 +482,9 @@ public final class SnapshotBench implements Callable<Integer> {
 
   private ChildProcess startKiln(Path jar, Path work, Cleanup cleanup) throws IOException {
     Path data = Files.createDirectories(work.resolve("data"));
-    String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    List<String> command = List.of(java, "-jar", jar.toString(), "up", "--host", "127.0.0.1",
-        "--port", String.valueOf(InvokeBench.freePort()), "--data-dir", data.toString(), "--dev-credentials",
-        "--keep-alive", "PT0S");
+    List<String> command = KilnUp.command(jar, data, List.of("--keep-alive", "PT0S"));
     log("starting Kiln: " + String.join(" ", command));
-    ChildProcess kiln = ChildProcess.startAndAwaitLine("kiln", command, work, "Kiln is ready at", Duration.ofSeconds(90));
-    cleanup.add(() -> {
-      String note = kiln.stop(Duration.ofSeconds(30));
-      if (note != null) {
-        System.err.println("kiln-snapshot-bench: " + note);
-      }
-    });
-    return kiln;
+    return KilnUp.start("kiln", command, work, cleanup, "kiln-snapshot-bench");
   }
 
   private Path jar() {

@@ -7,6 +7,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 
 /** A crun container; see {@link CrunBackend} for what it is made of. */
@@ -35,11 +38,22 @@ final class CrunSandbox extends AbstractSandbox {
   /** Its veth and policy; null with the host's network or when the backend has no network. */
   private volatile SandboxLink link;
 
+  /** A confined sandbox's whole filter ({@link SeccompBpf#compileConfined}), or null. */
+  private final byte[] confinedFilter;
+  /** Every process a confined sandbox has had, by host pid: the kernel's kill record names the process by it. */
+  private final Set<Long> seenPids = ConcurrentHashMap.newKeySet();
+
   CrunSandbox(CrunBackend backend, Path dir, SandboxLimits limits, boolean zygote, String seccomp) {
+    this(backend, dir, limits, zygote, seccomp, null);
+  }
+
+  CrunSandbox(CrunBackend backend, Path dir, SandboxLimits limits, boolean zygote, String seccomp,
+      byte[] confinedFilter) {
     super(dir, limits);
     this.backend = backend;
     this.zygote = zygote;
     this.seccomp = seccomp;
+    this.confinedFilter = confinedFilter;
     this.socat = backend.useSocat && !limits.network();
     this.port = RUNTIME_API_PORT;
     this.gauges = new CgroupGauges(id, closed);
@@ -64,6 +78,7 @@ final class CrunSandbox extends AbstractSandbox {
     env.clear();
     env.put("PATH", Os.HELPER_PATH);
     start(pb, Duration.ofSeconds(30));
+    if (confinedFilter != null) Thread.ofVirtual().name("sandbox-pids-" + id).start(this::watchPids);
     if (!socat && !limits.network()) {
       try {
         long pid = processInOwnNetworkNamespace();
@@ -83,6 +98,49 @@ final class CrunSandbox extends AbstractSandbox {
         throw new SandboxException("cannot connect sandbox " + id + " to the network: " + e.getMessage(), e);
       }
     }
+  }
+
+  /**
+   * Notes the host pid of every process of a confined sandbox while it lives (every few milliseconds: a process
+   * that starts and breaks its profile in between goes unnamed, see {@link #deniedSyscall}).
+   */
+  private void watchPids() {
+    while (!exited.isDone() && !closed.get()) {
+      seenPids.addAll(cgroup.pids());
+      Os.sleep(5);
+    }
+  }
+
+  @Override
+  public SyscallRecording recordSyscalls() {
+    try {
+      return SyscallRecording.attach(containerProcesses(), dir.resolve("syscalls.txt"));
+    } catch (IOException e) {
+      throw new SandboxException("cannot record the system calls of sandbox " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public Optional<String> deniedSyscall() {
+    if (confinedFilter == null || !exited.isDone()) return Optional.empty();
+    int code = exited.join().code();
+    if (code != 128 + 31) return Optional.empty(); // not SIGSYS: the shell reports the runtime's death this way
+    seenPids.addAll(cgroup.pids());
+    return KernelAuditLog.killedCall(Set.copyOf(seenPids), 1000).or(() -> Optional.of("(unknown)"));
+  }
+
+  /** The container's processes (not crun, which is in the cgroup too but in the host's PID namespace). */
+  private List<Long> containerProcesses() throws IOException {
+    Path hostNs = Files.readSymbolicLink(Path.of("/proc/self/ns/pid"));
+    var pids = new ArrayList<Long>();
+    for (long pid : cgroup.pids()) {
+      try {
+        if (!Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/pid")).equals(hostNs)) pids.add(pid);
+      } catch (IOException gone) {
+        // exited meanwhile
+      }
+    }
+    return pids;
   }
 
   /** Whether this sandbox gets a veth link: a namespace of its own and a backend with a network. */
@@ -230,6 +288,9 @@ final class CrunSandbox extends AbstractSandbox {
     var ns = new StringBuilder();
     for (String n : namespaces) ns.append(ns.isEmpty() ? "" : ",").append("{\"type\":").append(Json.str(n)).append('}');
     String noCaps = "[]";
+    // crun installs this program as it is, instead of compiling linux.seccomp.
+    String annotations = confinedFilter == null ? "" : ",\n  \"annotations\": {\"run.oci.seccomp_bpf_data\": "
+        + Json.str(java.util.Base64.getEncoder().encodeToString(confinedFilter)) + "}";
     return """
         {
           "ociVersion": "1.0.0",
@@ -255,11 +316,11 @@ final class CrunSandbox extends AbstractSandbox {
             "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
               "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
             "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]%s
-          }
+          }%s
         }
         """.formatted(Json.strs(args), Json.str("PATH=" + DEFAULT_PATH), noCaps, noCaps, noCaps, noCaps, noCaps,
         Json.str(backend.rootfs.toString()), String.join(",\n    ", mounts), ns,
-        seccomp == null ? "" : ",\n    \"seccomp\": " + seccomp);
+        seccomp == null ? "" : ",\n    \"seccomp\": " + seccomp, annotations);
   }
 
   private static String mount(String destination, String type, String source, List<String> options) {

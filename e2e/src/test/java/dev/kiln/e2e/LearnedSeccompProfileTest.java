@@ -6,8 +6,12 @@ import dev.kiln.e2e.support.Accounts;
 import dev.kiln.e2e.support.FunctionZip;
 import dev.kiln.e2e.support.Invocation;
 import dev.kiln.e2e.support.InvokeTestBase;
+import dev.kiln.e2e.support.KilnCli;
 import dev.kiln.e2e.support.Sdk;
 import dev.kiln.e2e.support.SignedHttp;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -87,7 +91,7 @@ class LearnedSeccompProfileTest extends InvokeTestBase {
   }
 
   @Test
-  void pythonLearnsItsCallsAndIsKilledNamingACallOutsideThem() {
+  void pythonLearnsItsCallsAndIsKilledNamingACallOutsideThem() throws Exception {
     String name = deploy("learn-py", "python3.12", "lambda_function.handler",
         FunctionZip.create().file("lambda_function.py", PYTHON).bytes(),
         b -> b.environment(e -> e.variables(Map.of("KILN_SECCOMP_PROFILE", "learn"))));
@@ -99,6 +103,11 @@ class LearnedSeccompProfileTest extends InvokeTestBase {
     assertThat(ok.path("file").asString()).isEqualTo("file");
     assertThat(ok.path("seccomp").asString()).isEqualTo("2");
 
+    KilnCli.Run printed = new KilnCli(server.endpoint(), accessKey, secretKey, workDir).run("seccomp-profile", name);
+    assertThat(printed.exitCode()).as("%s", printed).isZero();
+    assertThat(printed.stdout()).contains("mode enforce, " + learned.size() + " calls learned", "\nopenat\n")
+        .doesNotContain("uname");
+
     for (String call : List.of("uname", "socketpair")) {
       Invocation denied = cliInvoke(name, "{\"extra\":\"" + call + "\"}", "--cli-binary-format", "raw-in-base64-out");
       JsonNode error = denied.unhandled("Runtime.SyscallDenied");
@@ -107,6 +116,16 @@ class LearnedSeccompProfileTest extends InvokeTestBase {
       assertThat(invoke(name, "{}").ok().path("file").asString()).as("a new environment after the kill")
           .isEqualTo("file");
     }
+
+    // The profile is a file of Kiln's, readable by root only, and goes with its function.
+    Path file;
+    try (var files = Files.walk(server.dataDir().resolve("seccomp-profiles"))) {
+      file = files.filter(f -> f.getFileName().toString().equals(name)).findFirst().orElseThrow();
+    }
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file.getParent()))).isEqualTo("rwx------");
+    lambda.deleteFunction(b -> b.functionName(name));
+    assertThat(file).doesNotExist();
   }
 
   @Test

@@ -78,7 +78,6 @@ final class CrunSandbox extends AbstractSandbox {
     env.clear();
     env.put("PATH", Os.HELPER_PATH);
     start(pb, Duration.ofSeconds(30));
-    if (confinedFilter != null) Thread.ofVirtual().name("sandbox-pids-" + id).start(this::watchPids);
     if (!socat && !limits.network()) {
       try {
         long pid = processInOwnNetworkNamespace();
@@ -101,13 +100,19 @@ final class CrunSandbox extends AbstractSandbox {
   }
 
   /**
-   * Notes the host pid of every process of a confined sandbox while it lives (every few milliseconds: a process
-   * that starts and breaks its profile in between goes unnamed, see {@link #deniedSyscall}).
+   * Notes the host pid of the runtime of a confined sandbox: the idle shell's child once launched (the idle shell
+   * reports a runtime killed by the filter as exit status 159, and the kernel's record names the runtime's pid).
+   * Processes the runtime starts later need not be known: a filter kill ends only them, and the runtime sees
+   * its child die of SIGSYS.
    */
   private void watchPids() {
+    var idle = Set.copyOf(cgroup.pids()); // crun and the idle shell
+    seenPids.addAll(idle);
     while (!exited.isDone() && !closed.get()) {
-      seenPids.addAll(cgroup.pids());
-      Os.sleep(5);
+      var now = cgroup.pids();
+      seenPids.addAll(now);
+      if (!idle.containsAll(now)) return; // the runtime is running
+      Os.sleep(2);
     }
   }
 
@@ -168,6 +173,7 @@ final class CrunSandbox extends AbstractSandbox {
 
   @Override
   protected void beforeLaunch(Launch launch) {
+    if (confinedFilter != null) Thread.ofVirtual().name("sandbox-pids-" + id).start(this::watchPids);
     try {
       cgroup.setMemory(launch.memoryMb());
       cgroup.resetPeakMemory();

@@ -119,7 +119,7 @@ final class CrunSandbox extends AbstractSandbox {
   @Override
   public SyscallRecording recordSyscalls() {
     try {
-      return SyscallRecording.attach(containerProcesses(), dir.resolve("syscalls.txt"));
+      return SyscallRecording.attach(containerProcesses(), dir.resolve("syscalls.txt"), gauges::thaw);
     } catch (IOException e) {
       throw new SandboxException("cannot record the system calls of sandbox " + id + ": " + e.getMessage(), e);
     }

@@ -22,10 +22,13 @@ public final class SyscallRecording {
 
   private final Process strace;
   private final Path summary;
+  /** Thaws the traced processes: strace detaches by stopping each one, which a frozen process never does. */
+  private final Runnable thaw;
 
-  private SyscallRecording(Process strace, Path summary) {
+  private SyscallRecording(Process strace, Path summary, Runnable thaw) {
     this.strace = strace;
     this.summary = summary;
+    this.thaw = thaw;
   }
 
   /** Why recording cannot work on this host, or null. */
@@ -40,8 +43,9 @@ public final class SyscallRecording {
    *
    * @param summary host file strace writes its table of calls to when it detaches (a file of Kiln's, not the
    *     sandbox's)
+   * @param thaw thaws the sandbox, run before strace detaches
    */
-  static SyscallRecording attach(List<Long> pids, Path summary) {
+  static SyscallRecording attach(List<Long> pids, Path summary, Runnable thaw) {
     String reason = unavailableReason();
     if (reason != null) throw new SandboxException("cannot record system calls: " + reason);
     if (pids.isEmpty()) throw new SandboxException("cannot record system calls: the sandbox has no process");
@@ -64,7 +68,7 @@ public final class SyscallRecording {
         Os.sleep(2);
       }
     }
-    return new SyscallRecording(strace, summary);
+    return new SyscallRecording(strace, summary, thaw);
   }
 
   /** TracerPid of /proc/pid/status, or -1 when the process is gone. */
@@ -85,6 +89,11 @@ public final class SyscallRecording {
    */
   public synchronized Set<String> stop() {
     if (strace.isAlive()) {
+      try {
+        thaw.run(); // an idle environment may be frozen; it is being retired or about to serve anyway
+      } catch (SandboxException closed) {
+        // its processes are gone: strace ends by itself
+      }
       strace.toHandle().destroy(); // SIGTERM: strace detaches and writes its table
       try {
         if (!strace.waitFor(Duration.ofSeconds(10).toMillis(), TimeUnit.MILLISECONDS)) strace.destroyForcibly();

@@ -71,4 +71,19 @@ class SyscallProfileTest {
       assertThat(s.deniedSyscall()).contains("uname");
     }
   }
+
+  @Test
+  void aRecordingOfAFrozenSandboxStopsWithWhatItSaw() throws Exception {
+    try (Sandbox s = backend.prepare(LIMITS)) {
+      var recording = s.recordSyscalls();
+      var out = Runs.start(s, List.of("/bin/sh", "-c", "cat /etc/hostname >/dev/null; echo started; exec sleep 600"),
+          Map.of(), null, 128);
+      out.await("started"::equals, java.time.Duration.ofSeconds(20));
+      s.freeze();
+      long t0 = System.nanoTime();
+      var calls = recording.stop();
+      assertThat((System.nanoTime() - t0) / 1_000_000).as("ms to stop").isLessThan(5000);
+      assertThat(calls).contains("execve", "openat", "write");
+    }
+  }
 }

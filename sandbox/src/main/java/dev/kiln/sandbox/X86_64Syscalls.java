@@ -87,13 +87,21 @@ final class X86_64Syscalls {
   static int number(String name) {
     Integer n = NUMBERS.get(name);
     if (n == null) n = COMPLETE.get(name);
+    if (n == null) n = unnamed(name);
     if (n == null) throw new IllegalArgumentException("no x86_64 number known for system call " + name);
     return n;
   }
 
   /** Whether {@code name} is an x86_64 system call this table knows. */
   static boolean known(String name) {
-    return NUMBERS.containsKey(name) || COMPLETE.containsKey(name);
+    return NUMBERS.containsKey(name) || COMPLETE.containsKey(name) || unnamed(name) != null;
+  }
+
+  /** The number of a call this table has no name for, as {@link #name(int)} spells it ({@code syscall_467}). */
+  private static Integer unnamed(String name) {
+    if (!name.matches("syscall_[0-9]{1,3}")) return null;
+    int n = Integer.parseInt(name.substring("syscall_".length()));
+    return n < 1024 ? n : null;
   }
 
   /** The name of call {@code number}, or {@code syscall_<number>} for a call this table does not know. */

@@ -159,6 +159,15 @@ class SeccompBpfTest {
   }
 
   @Test
+  void callsStraceHasNoNameForAreListedByNumber() {
+    assertThat(SyscallRecording.parse(List.of("syscall", "----", "read", "syscall_0x1d3", "----", "total")))
+        .containsExactly("read", "syscall_467");
+    var confined = decode(SeccompBpf.compileConfined(SyscallPolicy.forFunctions(), java.util.Set.of("syscall_467")));
+    assertThat(run(confined, X86_64Syscalls.AUDIT_ARCH, 467)).isEqualTo(ALLOW);
+    assertThat(run(confined, X86_64Syscalls.AUDIT_ARCH, 466)).isEqualTo(KILL);
+  }
+
+  @Test
   void theZygoteFilterLetsForksIsolateThemselvesAndNothingMore() {
     var zygote = decode(SeccompBpf.compile(SyscallPolicy.forZygotes()));
     int arch = X86_64Syscalls.AUDIT_ARCH;

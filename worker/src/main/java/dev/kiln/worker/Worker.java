@@ -825,7 +825,12 @@ public final class Worker implements AutoCloseable {
       var limits = new SandboxLimits(version.memorySize(), version.ephemeralStorageSize(), MAX_PIDS, false);
       if (confinedTo != null) {
         // The filter is fixed when the container is made: never a pooled sandbox.
-        sandbox = backend.prepareConfined(limits, confinedTo);
+        try {
+          sandbox = backend.prepareConfined(limits, confinedTo);
+        } catch (dev.kiln.sandbox.SandboxException e) {
+          throw new EntrypointMissing("Runtime.SyscallProfileUnavailable", "Error: cannot confine "
+              + version.functionName() + " to its learned profile: " + e.getMessage());
+        }
       }
       if (plan instanceof StartSnapshots.Plan.Fork fork) {
         sandbox = snapshots.forkSandbox(fork, version, MAX_PIDS);

@@ -238,13 +238,14 @@ final class CrunBackend implements SandboxBackend {
    * the filter and starting the idle shell, and what the shell does until it starts the runtime, reports its exit
    * and exits: the training run only sees the shell from its idle read on, and strace counts a call when it
    * returns, so the shell's {@code wait} (rt_sigsuspend, still blocked when the recording stops) is never seen.
+   * {@code kill}: the runtime's process stops itself until Kiln has noted its pid ({@code CrunSandbox#watchPids}).
    */
   static final Set<String> CONFINED_BASE = Set.of("execve", "brk", "mmap", "munmap", "mprotect", "arch_prctl",
       "set_tid_address", "set_robust_list", "rseq", "prlimit64", "access", "openat", "newfstatat", "fstat", "read",
       "write", "close", "pread64", "getrandom", "getuid", "geteuid", "getgid", "getegid", "getpid", "getppid",
       "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigsuspend", "fcntl", "dup2", "wait4", "clone", "fork",
       "vfork",
-      "exit", "exit_group", "lseek", "ioctl", "getcwd", "chdir", "stat", "close_range", "capget",
+      "exit", "exit_group", "kill", "lseek", "ioctl", "getcwd", "chdir", "stat", "close_range", "capget",
       "capset", "prctl", "setgroups", "setuid", "setgid", "setresuid", "setresgid", "getdents64", "futex");
 
   private Sandbox prepare(SandboxLimits limits, boolean zygote) {

@@ -100,19 +100,34 @@ final class CrunSandbox extends AbstractSandbox {
   }
 
   /**
-   * Notes the host pid of the runtime of a confined sandbox: the idle shell's child once launched (the idle shell
-   * reports a runtime killed by the filter as exit status 159, and the kernel's record names the runtime's pid).
-   * Processes the runtime starts later need not be known: a filter kill ends only them, and the runtime sees
-   * its child die of SIGSYS.
+   * Notes the host pid of the runtime of a confined sandbox: the idle shell's child (the idle shell reports a
+   * runtime killed by the filter as exit status 159, and the kernel's record names the runtime's pid). The child
+   * stops itself before it becomes the runtime ({@link #startScript}) and goes on only once noted here, so even a
+   * runtime that breaks its profile at once is known: watching the group's pids would miss one that lives less
+   * than a poll. Processes the runtime starts later need not be known: a filter kill ends only them, and the
+   * runtime sees its child die of SIGSYS.
    */
   private void watchPids() {
-    var idle = Set.copyOf(cgroup.pids()); // crun and the idle shell
-    seenPids.addAll(idle);
     while (!exited.isDone() && !closed.get()) {
-      var now = cgroup.pids();
-      seenPids.addAll(now);
-      if (!idle.containsAll(now)) return; // the runtime is running
-      Os.sleep(2);
+      for (long pid : cgroup.pids()) {
+        if (stopped(pid)) {
+          seenPids.add(pid);
+          Os.signal("CONT", List.of(pid));
+          return;
+        }
+      }
+      Os.sleep(1);
+    }
+  }
+
+  /** Whether the process is stopped by a signal (state T in /proc/PID/stat). */
+  private static boolean stopped(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      int end = stat.lastIndexOf(')'); // the command name may hold spaces and parentheses
+      return end > 0 && end + 2 < stat.length() && stat.charAt(end + 2) == 'T';
+    } catch (IOException gone) {
+      return false;
     }
   }
 
@@ -186,7 +201,10 @@ final class CrunSandbox extends AbstractSandbox {
 
   @Override
   protected String startScript(Launch launch) {
-    return StartScript.build(launch, "", UnaryOperator.identity());
+    if (confinedFilter == null) return StartScript.build(launch, "", UnaryOperator.identity());
+    // The runtime's process stops itself until watchPids has noted its pid (see there).
+    return StartScript.build(launch, "", UnaryOperator.identity(), List.of("/bin/sh", "-c", "kill -STOP $$; exec \"$@\"",
+        "kiln-runtime"));
   }
 
   @Override

@@ -116,6 +116,11 @@ public final class ApiServer implements AutoCloseable {
     return new WarmRoutes(control, invoker, worker)::register;
   }
 
+  /** The system call profiles Kiln learned of functions (KILN_SECCOMP_PROFILE). */
+  public static Consumer<Router> syscallProfiles(ControlPlane control, dev.kiln.worker.Worker worker) {
+    return new SyscallProfileRoutes(control, worker)::register;
+  }
+
   /** Kiln's own log API. */
   public static Consumer<Router> logs(ControlPlane control, dev.kiln.store.LogStore logs) {
     return new LogRoutes(control, logs)::register;

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
     version = "kiln 0.1.0",
     description = "Kiln: run functions on demand, behind the AWS Lambda APIs.",
     subcommands = {UpCommand.class, LogsCommand.class, SchedulesCommand.class, BatchCommand.class,
-        WarmCommand.class})
+        WarmCommand.class, SeccompProfileCommand.class})
 public final class KilnCommand implements Runnable {
   @Override
   public void run() {

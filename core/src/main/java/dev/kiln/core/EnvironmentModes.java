@@ -67,6 +67,7 @@ public record EnvironmentModes(
       throw KilnException.invalid("Value '" + snapshot + "' of " + SNAPSHOT_VARIABLE + " is not one of auto, off.");
     }
     NetworkPolicy.of(environment); // validated here so a bad value is refused at create/update
+    SyscallProfileMode.of(environment);
     if (reuse == null && reset == null && attempts == null && success == null && snapshot == null) {
       return DEFAULT;
     }

@@ -28,11 +28,21 @@ class EnvironmentModesTest {
   void refusesBadValuesNamingTheVariable() {
     for (var bad : java.util.List.of(Map.of("KILN_ENVIRONMENT_REUSE", "never"), Map.of("KILN_RESET_ABOVE_MB", "0"),
         Map.of("KILN_RESET_ABOVE_MB", "10241"), Map.of("KILN_RETRY_MAX_ATTEMPTS", "11"),
-        Map.of("KILN_RETRY_MAX_ATTEMPTS", "two"), Map.of("KILN_RETRY_SUCCESS", "{\"a\":[1]}"))) {
+        Map.of("KILN_RETRY_MAX_ATTEMPTS", "two"), Map.of("KILN_RETRY_SUCCESS", "{\"a\":[1]}"),
+        Map.of("KILN_SECCOMP_PROFILE", "strict"))) {
       assertThatThrownBy(() -> EnvironmentModes.of(bad)).as("%s", bad)
           .isInstanceOfSatisfying(KilnException.class,
               e -> assertThat(e.code()).isEqualTo(ErrorCode.InvalidParameterValueException))
           .hasMessageContaining(bad.keySet().iterator().next());
     }
+  }
+
+  @Test
+  void readsTheSyscallProfileMode() {
+    assertThat(SyscallProfileMode.of(Map.of())).isEqualTo(SyscallProfileMode.OFF);
+    assertThat(SyscallProfileMode.of(Map.of("KILN_SECCOMP_PROFILE", "learn"))).isEqualTo(SyscallProfileMode.LEARN);
+    assertThat(SyscallProfileMode.of(Map.of("KILN_SECCOMP_PROFILE", "enforce")))
+        .isEqualTo(SyscallProfileMode.ENFORCE);
+    assertThat(EnvironmentModes.of(Map.of("KILN_SECCOMP_PROFILE", "learn"))).isSameAs(EnvironmentModes.DEFAULT);
   }
 }

@@ -219,12 +219,46 @@ final class CrunBackend implements SandboxBackend {
     return java.util.Optional.ofNullable(forkFilterProgram);
   }
 
+  @Override
+  public Sandbox prepareConfined(SandboxLimits limits, Set<String> allowed) {
+    if (functionSeccomp == null) {
+      throw new SandboxException("system calls are not filtered on this node (kiln up --seccomp off): a learned"
+          + " profile cannot be enforced");
+    }
+    var calls = new java.util.TreeSet<>(allowed);
+    calls.addAll(CONFINED_BASE);
+    for (String call : calls) {
+      if (!X86_64Syscalls.known(call)) throw new SandboxException("not an x86_64 system call: " + call);
+    }
+    return prepare(limits, false, SeccompBpf.compileConfined(SyscallPolicy.forFunctions(), calls));
+  }
+
+  /**
+   * Calls every confined sandbox may make whatever its function's profile says: what crun does between installing
+   * the filter and starting the idle shell, and what the shell does until it starts the runtime, reports its exit
+   * and exits: the training run only sees the shell from its idle read on, and strace counts a call when it
+   * returns, so the shell's {@code wait} (rt_sigsuspend, still blocked when the recording stops) is never seen.
+   * {@code kill}: the runtime's process stops itself until Kiln has noted its pid ({@code CrunSandbox#watchPids}).
+   */
+  static final Set<String> CONFINED_BASE = Set.of("execve", "brk", "mmap", "munmap", "mprotect", "arch_prctl",
+      "set_tid_address", "set_robust_list", "rseq", "prlimit64", "access", "openat", "newfstatat", "fstat", "read",
+      "write", "close", "pread64", "getrandom", "getuid", "geteuid", "getgid", "getegid", "getpid", "getppid",
+      "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigsuspend", "fcntl", "dup2", "wait4", "clone", "fork",
+      "vfork",
+      "exit", "exit_group", "kill", "lseek", "ioctl", "getcwd", "chdir", "stat", "close_range", "capget",
+      "capset", "prctl", "setgroups", "setuid", "setgid", "setresuid", "setresgid", "getdents64", "futex");
+
   private Sandbox prepare(SandboxLimits limits, boolean zygote) {
+    return prepare(limits, zygote, null);
+  }
+
+  private Sandbox prepare(SandboxLimits limits, boolean zygote, byte[] confinedFilter) {
     if (closed.get()) throw new SandboxException("sandbox backend is closed");
     Path dir = root.newSandboxDir();
     CrunSandbox sandbox;
     try {
-      sandbox = new CrunSandbox(this, dir, limits, zygote, zygote ? zygoteSeccomp : functionSeccomp);
+      sandbox = new CrunSandbox(this, dir, limits, zygote, zygote ? zygoteSeccomp : functionSeccomp,
+          confinedFilter);
     } catch (RuntimeException e) {
       Os.deleteTreeQuietly(dir);
       throw e;

@@ -7,6 +7,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.UnaryOperator;
 
 /** A crun container; see {@link CrunBackend} for what it is made of. */
@@ -35,11 +38,22 @@ final class CrunSandbox extends AbstractSandbox {
   /** Its veth and policy; null with the host's network or when the backend has no network. */
   private volatile SandboxLink link;
 
+  /** A confined sandbox's whole filter ({@link SeccompBpf#compileConfined}), or null. */
+  private final byte[] confinedFilter;
+  /** Every process a confined sandbox has had, by host pid: the kernel's kill record names the process by it. */
+  private final Set<Long> seenPids = ConcurrentHashMap.newKeySet();
+
   CrunSandbox(CrunBackend backend, Path dir, SandboxLimits limits, boolean zygote, String seccomp) {
+    this(backend, dir, limits, zygote, seccomp, null);
+  }
+
+  CrunSandbox(CrunBackend backend, Path dir, SandboxLimits limits, boolean zygote, String seccomp,
+      byte[] confinedFilter) {
     super(dir, limits);
     this.backend = backend;
     this.zygote = zygote;
     this.seccomp = seccomp;
+    this.confinedFilter = confinedFilter;
     this.socat = backend.useSocat && !limits.network();
     this.port = RUNTIME_API_PORT;
     this.gauges = new CgroupGauges(id, closed);
@@ -85,6 +99,70 @@ final class CrunSandbox extends AbstractSandbox {
     }
   }
 
+  /**
+   * Notes the host pid of the runtime of a confined sandbox: the idle shell's child (the idle shell reports a
+   * runtime killed by the filter as exit status 159, and the kernel's record names the runtime's pid). The child
+   * stops itself before it becomes the runtime ({@link #startScript}) and goes on only once noted here, so even a
+   * runtime that breaks its profile at once is known: watching the group's pids would miss one that lives less
+   * than a poll. Processes the runtime starts later need not be known: a filter kill ends only them, and the
+   * runtime sees its child die of SIGSYS.
+   */
+  private void watchPids() {
+    while (!exited.isDone() && !closed.get()) {
+      for (long pid : cgroup.pids()) {
+        if (stopped(pid)) {
+          seenPids.add(pid);
+          Os.signal("CONT", List.of(pid));
+          return;
+        }
+      }
+      Os.sleep(1);
+    }
+  }
+
+  /** Whether the process is stopped by a signal (state T in /proc/PID/stat). */
+  private static boolean stopped(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      int end = stat.lastIndexOf(')'); // the command name may hold spaces and parentheses
+      return end > 0 && end + 2 < stat.length() && stat.charAt(end + 2) == 'T';
+    } catch (IOException gone) {
+      return false;
+    }
+  }
+
+  @Override
+  public SyscallRecording recordSyscalls() {
+    try {
+      return SyscallRecording.attach(containerProcesses(), dir.resolve("syscalls.txt"), gauges::thaw);
+    } catch (IOException e) {
+      throw new SandboxException("cannot record the system calls of sandbox " + id + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public Optional<String> deniedSyscall() {
+    if (confinedFilter == null || !exited.isDone()) return Optional.empty();
+    int code = exited.join().code();
+    if (code != 128 + 31) return Optional.empty(); // not SIGSYS: the shell reports the runtime's death this way
+    seenPids.addAll(cgroup.pids());
+    return KernelAuditLog.killedCall(Set.copyOf(seenPids), 1000).or(() -> Optional.of("(unknown)"));
+  }
+
+  /** The container's processes (not crun, which is in the cgroup too but in the host's PID namespace). */
+  private List<Long> containerProcesses() throws IOException {
+    Path hostNs = Files.readSymbolicLink(Path.of("/proc/self/ns/pid"));
+    var pids = new ArrayList<Long>();
+    for (long pid : cgroup.pids()) {
+      try {
+        if (!Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/pid")).equals(hostNs)) pids.add(pid);
+      } catch (IOException gone) {
+        // exited meanwhile
+      }
+    }
+    return pids;
+  }
+
   /** Whether this sandbox gets a veth link: a namespace of its own and a backend with a network. */
   private boolean linked() {
     return backend.network != null && !limits.network();
@@ -110,6 +188,7 @@ final class CrunSandbox extends AbstractSandbox {
 
   @Override
   protected void beforeLaunch(Launch launch) {
+    if (confinedFilter != null) Thread.ofVirtual().name("sandbox-pids-" + id).start(this::watchPids);
     try {
       cgroup.setMemory(launch.memoryMb());
       cgroup.resetPeakMemory();
@@ -122,7 +201,10 @@ final class CrunSandbox extends AbstractSandbox {
 
   @Override
   protected String startScript(Launch launch) {
-    return StartScript.build(launch, "", UnaryOperator.identity());
+    if (confinedFilter == null) return StartScript.build(launch, "", UnaryOperator.identity());
+    // The runtime's process stops itself until watchPids has noted its pid (see there).
+    return StartScript.build(launch, "", UnaryOperator.identity(), List.of("/bin/sh", "-c", "kill -STOP $$; exec \"$@\"",
+        "kiln-runtime"));
   }
 
   @Override
@@ -230,6 +312,9 @@ final class CrunSandbox extends AbstractSandbox {
     var ns = new StringBuilder();
     for (String n : namespaces) ns.append(ns.isEmpty() ? "" : ",").append("{\"type\":").append(Json.str(n)).append('}');
     String noCaps = "[]";
+    // crun installs this program as it is, instead of compiling linux.seccomp.
+    String annotations = confinedFilter == null ? "" : ",\n  \"annotations\": {\"run.oci.seccomp_bpf_data\": "
+        + Json.str(java.util.Base64.getEncoder().encodeToString(confinedFilter)) + "}";
     return """
         {
           "ociVersion": "1.0.0",
@@ -255,11 +340,11 @@ final class CrunSandbox extends AbstractSandbox {
             "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
               "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
             "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]%s
-          }
+          }%s
         }
         """.formatted(Json.strs(args), Json.str("PATH=" + DEFAULT_PATH), noCaps, noCaps, noCaps, noCaps, noCaps,
         Json.str(backend.rootfs.toString()), String.join(",\n    ", mounts), ns,
-        seccomp == null ? "" : ",\n    \"seccomp\": " + seccomp);
+        seccomp == null ? "" : ",\n    \"seccomp\": " + seccomp, annotations);
   }
 
   private static String mount(String destination, String type, String source, List<String> options) {

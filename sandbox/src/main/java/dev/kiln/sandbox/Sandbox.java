@@ -86,6 +86,25 @@ public interface Sandbox extends AutoCloseable {
   }
 
   /** Stops every process in the sandbox until {@link #thaw()}; returns when they are stopped. */
+  /**
+   * Starts recording the system calls of this sandbox's processes (a learned profile's training run); call it
+   * before {@link #launch} to see the runtime's whole start.
+   *
+   * @throws SandboxException when this sandbox cannot be traced (see {@link SyscallRecording#unavailableReason})
+   */
+  default SyscallRecording recordSyscalls() {
+    throw new SandboxException("this sandbox cannot record system calls");
+  }
+
+  /**
+   * After the sandbox's main process exited: the system call a confined sandbox ({@link
+   * SandboxBackend#prepareConfined}) was killed for, as the kernel's audit record names it; empty otherwise.
+   * May wait a moment for the kernel to write the record.
+   */
+  default java.util.Optional<String> deniedSyscall() {
+    return java.util.Optional.empty();
+  }
+
   void freeze();
 
   void thaw();

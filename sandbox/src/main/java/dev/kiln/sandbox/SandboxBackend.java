@@ -55,6 +55,17 @@ public interface SandboxBackend extends AutoCloseable {
     throw new SandboxException(name() + " sandboxes cannot host forked environments");
   }
 
+  /**
+   * A sandbox like {@link #prepare}'s whose filter also kills any process making a call outside {@code allowed}
+   * (a learned profile): the default policy's rules first, then the allow list. The filter is fixed when the
+   * sandbox is made, so such sandboxes are made for one function and never pooled.
+   *
+   * @throws SandboxException when this backend cannot filter system calls, or a name is not an x86_64 call
+   */
+  default Sandbox prepareConfined(SandboxLimits limits, java.util.Set<String> allowed) {
+    throw new SandboxException(name() + " sandboxes cannot confine a function to a system call profile");
+  }
+
   /** Whether {@link #prepareFork} works: the forks need cgroups and namespaces to be environments of their own. */
   default boolean forks() {
     return false;

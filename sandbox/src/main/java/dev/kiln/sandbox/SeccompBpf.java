@@ -48,7 +48,19 @@ final class SeccompBpf {
 
   /** The program as the bytes of its {@code struct sock_filter} array. */
   static byte[] compile(SyscallPolicy policy) {
-    var program = instructions(policy);
+    return bytes(instructions(policy, null));
+  }
+
+  /**
+   * {@code policy} stacked with an allow list (a learned profile): the policy's rules first, as in
+   * {@link #compile(SyscallPolicy)}; then any call not in {@code allowed} kills the process (and the kernel writes
+   * an audit record naming it), while the calls in it are allowed.
+   */
+  static byte[] compileConfined(SyscallPolicy policy, java.util.Set<String> allowed) {
+    return bytes(instructions(policy, allowed));
+  }
+
+  private static byte[] bytes(List<Insn> program) {
     var bytes = ByteBuffer.allocate(program.size() * 8).order(ByteOrder.LITTLE_ENDIAN);
     for (var insn : program) {
       bytes.putShort((short) insn.code()).put((byte) insn.jt()).put((byte) insn.jf()).putInt(insn.k());
@@ -57,10 +69,24 @@ final class SeccompBpf {
   }
 
   static List<Insn> instructions(SyscallPolicy policy) {
+    return instructions(policy, null);
+  }
+
+  /** @param allowed the only calls allowed besides what the policy decides, or null for all */
+  static List<Insn> instructions(SyscallPolicy policy, java.util.Set<String> allowed) {
     var bySyscall = new LinkedHashMap<String, List<SyscallPolicy.Rule>>();
     for (var rule : policy.rules()) bySyscall.computeIfAbsent(rule.syscall(), k -> new ArrayList<>()).add(rule);
     var blocks = new ArrayList<List<Insn>>();
-    for (var rules : bySyscall.values()) blocks.add(block(rules));
+    for (var e : bySyscall.entrySet()) {
+      // As two stacked filters would decide: a call outside the allow list is killed, even one the policy denies.
+      boolean allow = allowed == null || allowed.contains(e.getKey());
+      blocks.add(allow ? block(e.getValue()) : List.of(new Insn(RET_K, 0, 0, RET_KILL_PROCESS)));
+    }
+    // The allow list after the policy's calls: one "jeq nr; ret ALLOW" pair each (no jump is ever long), in number
+    // order, then KILL for everything else.
+    var listed = allowed == null ? List.<Integer>of() : allowed.stream().filter(n -> !bySyscall.containsKey(n))
+        .map(X86_64Syscalls::number).sorted().toList();
+    int tail = allowed == null ? 1 : 2 * listed.size() + 1;
 
     var out = new ArrayList<Insn>();
     out.add(new Insn(LD_W_ABS, 0, 0, OFFSET_ARCH));
@@ -70,7 +96,7 @@ final class SeccompBpf {
     out.add(new Insn(JMP_JGE_K, 0, 2, X86_64Syscalls.X32_BIT)); // below: on to the list
     out.add(new Insn(JMP_JEQ_K, 1, 0, -1)); // -1 is no call at all (the kernel answers ENOSYS), not x32
     out.add(new Insn(RET_K, 0, 0, RET_KILL_PROCESS));
-    int dispatchEnd = out.size() + 2 * bySyscall.size() + 1; // index of the first block
+    int dispatchEnd = out.size() + 2 * bySyscall.size() + tail; // index of the first block
     int blockStart = dispatchEnd;
     int i = 0;
     for (String syscall : bySyscall.keySet()) {
@@ -79,7 +105,11 @@ final class SeccompBpf {
       out.add(new Insn(JMP_JA, 0, 0, blockStart - (ja + 1)));
       blockStart += blocks.get(i++).size();
     }
-    out.add(new Insn(RET_K, 0, 0, RET_ALLOW));
+    for (int nr : listed) {
+      out.add(new Insn(JMP_JEQ_K, 0, 1, nr));
+      out.add(new Insn(RET_K, 0, 0, RET_ALLOW));
+    }
+    out.add(new Insn(RET_K, 0, 0, allowed == null ? RET_ALLOW : RET_KILL_PROCESS));
     blocks.forEach(out::addAll);
     if (out.size() > MAX_INSTRUCTIONS) throw new IllegalStateException("filter too long: " + out.size());
     return out;

@@ -20,8 +20,14 @@ final class StartScript {
    * @param translate applied to the command's words and the environment's values (identity in crun)
    */
   static String build(Launch launch, String preamble, UnaryOperator<String> translate) {
+    return build(launch, preamble, translate, List.of());
+  }
+
+  /** @param prefix words run before {@code env}, which must end by exec-ing the words that follow them */
+  static String build(Launch launch, String preamble, UnaryOperator<String> translate, List<String> prefix) {
     var sb = new StringBuilder(512);
     sb.append(preamble);
+    for (String word : prefix) sb.append(quote(word)).append(' ');
     // Not exec: the shell stays as PID 1 and the runtime runs as its child, because the kernel
     // ignores signals a namespace's PID 1 sends itself (a runtime killing itself must die). The
     // shell's own stderr is closed so its job report ("Killed") does not land in the function's log.

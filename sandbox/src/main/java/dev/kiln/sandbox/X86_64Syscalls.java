@@ -78,10 +78,51 @@ final class X86_64Syscalls {
 
   private X86_64Syscalls() {}
 
+  /**
+   * Every x86_64 call by name (the resource {@code x86_64-syscalls.txt}): a learned profile names whatever calls a
+   * function made, not only those {@link SyscallPolicy} denies.
+   */
+  private static final Map<String, Integer> COMPLETE = loadComplete();
+
   static int number(String name) {
     Integer n = NUMBERS.get(name);
+    if (n == null) n = COMPLETE.get(name);
+    if (n == null) n = unnamed(name);
     if (n == null) throw new IllegalArgumentException("no x86_64 number known for system call " + name);
     return n;
+  }
+
+  /** Whether {@code name} is an x86_64 system call this table knows. */
+  static boolean known(String name) {
+    return NUMBERS.containsKey(name) || COMPLETE.containsKey(name) || unnamed(name) != null;
+  }
+
+  /** The number of a call this table has no name for, as {@link #name(int)} spells it ({@code syscall_467}). */
+  private static Integer unnamed(String name) {
+    if (!name.matches("syscall_[0-9]{1,3}")) return null;
+    int n = Integer.parseInt(name.substring("syscall_".length()));
+    return n < 1024 ? n : null;
+  }
+
+  /** The name of call {@code number}, or {@code syscall_<number>} for a call this table does not know. */
+  static String name(int number) {
+    for (var e : COMPLETE.entrySet()) if (e.getValue() == number) return e.getKey();
+    return "syscall_" + number;
+  }
+
+  private static Map<String, Integer> loadComplete() {
+    var table = new java.util.HashMap<String, Integer>();
+    try (var in = X86_64Syscalls.class.getResourceAsStream("x86_64-syscalls.txt")) {
+      if (in == null) throw new IllegalStateException("x86_64-syscalls.txt is missing from the class path");
+      for (String line : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).split("\n")) {
+        if (line.isBlank() || line.startsWith("#")) continue;
+        String[] f = line.trim().split(" ");
+        table.put(f[0], Integer.parseInt(f[1]));
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    return Map.copyOf(table);
   }
 
   static Map<String, Integer> all() {

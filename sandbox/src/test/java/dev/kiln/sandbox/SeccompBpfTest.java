@@ -132,6 +132,42 @@ class SeccompBpfTest {
   }
 
   @Test
+  void aConfinedProgramAllowsOnlyItsListAndKeepsThePolicysDenials() {
+    var allowed = new java.util.TreeSet<>(List.of("read", "write", "mmap", "exit_group", "clone", "socket",
+        "mount", "futex_wait"));
+    for (String name : X86_64Syscalls.all().keySet()) if (name.startsWith("s")) allowed.add(name); // a long list
+    var confined = decode(SeccompBpf.compileConfined(SyscallPolicy.forFunctions(), allowed));
+    int arch = X86_64Syscalls.AUDIT_ARCH;
+    for (String name : List.of("read", "write", "mmap", "exit_group", "futex_wait")) {
+      assertThat(run(confined, arch, X86_64Syscalls.number(name))).as(name).isEqualTo(ALLOW);
+    }
+    for (String name : List.of("uname", "openat", "connect", "getpid")) {
+      assertThat(run(confined, arch, X86_64Syscalls.number(name))).as(name).isEqualTo(KILL);
+    }
+    assertThat(run(confined, arch, X86_64Syscalls.number("mount"))).as("denied by policy, learned")
+        .isEqualTo(EPERM);
+    assertThat(run(confined, arch, X86_64Syscalls.number("keyctl"))).as("denied by policy, not learned")
+        .isEqualTo(KILL);
+    long thread = 0x3d0f00;
+    assertThat(run(confined, arch, X86_64Syscalls.number("clone"), thread)).isEqualTo(ALLOW);
+    assertThat(run(confined, arch, X86_64Syscalls.number("clone"), thread | SyscallPolicy.CLONE_NEWUSER))
+        .isEqualTo(EPERM);
+    assertThat(run(confined, arch, X86_64Syscalls.number("socket"), 2, 1, 0)).isEqualTo(ALLOW);
+    assertThat(run(confined, arch, X86_64Syscalls.number("personality"), 0)).as("conditional, not learned")
+        .isEqualTo(KILL);
+    assertThat(run(confined, 0x40000003, 3)).as("i386").isEqualTo(KILL);
+  }
+
+  @Test
+  void callsStraceHasNoNameForAreListedByNumber() {
+    assertThat(SyscallRecording.parse(List.of("syscall", "----", "read", "syscall_0x1d3", "----", "total")))
+        .containsExactly("read", "syscall_467");
+    var confined = decode(SeccompBpf.compileConfined(SyscallPolicy.forFunctions(), java.util.Set.of("syscall_467")));
+    assertThat(run(confined, X86_64Syscalls.AUDIT_ARCH, 467)).isEqualTo(ALLOW);
+    assertThat(run(confined, X86_64Syscalls.AUDIT_ARCH, 466)).isEqualTo(KILL);
+  }
+
+  @Test
   void theZygoteFilterLetsForksIsolateThemselvesAndNothingMore() {
     var zygote = decode(SeccompBpf.compile(SyscallPolicy.forZygotes()));
     int arch = X86_64Syscalls.AUDIT_ARCH;

@@ -124,6 +124,7 @@ public final class KilnNode implements AutoCloseable {
           version -> admission.admitSpareNewEnvironment(version.account(), version.functionName()));
       resources.add(worker);
       worker.setNetworkDefault(config.network());
+      worker.enableSyscallProfiles(data.resolve("seccomp-profiles"));
       if (config.snapshots()) {
         worker.enableSnapshots(data.resolve("snapshots"),
             (account, function) -> store.read(tx -> tx.function(account, function).isPresent()));
@@ -181,6 +182,7 @@ public final class KilnNode implements AutoCloseable {
             // Its mappings went with it (ON DELETE CASCADE); their pollers stop now.
             pollers.reconcileSoon();
             async.forgetFunction(account, function);
+            worker.syscallProfiles().forget(account, function);
           }),
           ApiServer.eventSourceMappings(mappings, pollers::reconcileSoon),
           ApiServer.concurrency(control, admission, invoker),
@@ -191,6 +193,7 @@ public final class KilnNode implements AutoCloseable {
           ApiServer.schedules(schedules),
           ApiServer.batches(batches, batchRunner, control),
           ApiServer.warming(control, invoker, worker),
+          ApiServer.syscallProfiles(control, worker),
           new FunctionUrlConfigRoutes(functionUrls, apiPort::get)::register),
           List.of(new FunctionUrlRoutes(functionUrls, control, invoker, authenticator, clock)));
       apiPort.set(api.port());

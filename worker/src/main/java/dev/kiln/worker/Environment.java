@@ -72,6 +72,15 @@ final class Environment implements RuntimeApiHandler {
   volatile String provisionedFor;
   /** The only tenant this environment may serve (bound by its first invocation), or null. */
   volatile String tenant;
+  /** A learned profile's training run recording this environment's sandbox, or null. */
+  volatile SyscallProfiles.Training training;
+
+  private void closeSandbox() {
+    var t = training;
+    if (t != null) t.finish(); // before the processes die: strace detaches from live ones
+    sandbox.close();
+  }
+
   /** Invocations started in this environment; none means it still holds exactly what init produced. */
   private volatile int invocations;
 
@@ -331,7 +340,7 @@ final class Environment implements RuntimeApiHandler {
     if (api != null) {
       api.close();
     }
-    sandbox.close();
+    closeSandbox();
   }
 
   // ---- Runtime API -------------------------------------------------------------------------
@@ -459,6 +468,12 @@ final class Environment implements RuntimeApiHandler {
     var reason = exit.oomKilled() ? "signal: killed" : exit.code() > 128 ? "signal: " + signalName(exit.code() - 128)
         : "exit status " + exit.code();
     var type = exit.oomKilled() ? "Runtime.OutOfMemory" : "Runtime.ExitError";
+    var denied = exit.oomKilled() ? java.util.Optional.<String>empty() : sandbox.deniedSyscall();
+    if (denied.isPresent()) {
+      type = "Runtime.SyscallDenied";
+      reason = "system call " + denied.get() + " is not in the function's learned profile ("
+          + dev.kiln.core.SyscallProfileMode.VARIABLE + "=enforce), so the sandbox was killed";
+    }
     failInit(new Outcome.EnvironmentFailure(type, "Error: Runtime exited with error: " + reason, null));
     var pending = current;
     if (pending != null) {
@@ -477,7 +492,7 @@ final class Environment implements RuntimeApiHandler {
       if (api != null) {
         api.close();
       }
-      sandbox.close();
+      closeSandbox();
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.kiln.worker;
 
 import dev.kiln.core.EnvironmentModes;
+import dev.kiln.core.SyscallProfileMode;
 import dev.kiln.core.FunctionVersion;
 import dev.kiln.core.NetworkPolicy;
 import dev.kiln.runtimes.RuntimeCatalog;
@@ -64,6 +65,7 @@ public final class Worker implements AutoCloseable {
   /** Start-up snapshots; off until {@link #enableSnapshots}. */
   private volatile StartSnapshots snapshots;
   private volatile NetworkPolicy networkDefault = NetworkPolicy.INTERNET;
+  private volatile SyscallProfiles syscallProfiles;
 
   /** A worker with the fixed keep-alive of {@code settings} that never pre-warms on its own. */
   public Worker(WorkerSettings settings, SandboxBackend backend, RuntimeCatalog runtimes, CodeCache codeCache,
@@ -576,6 +578,10 @@ public final class Worker implements AutoCloseable {
         environment.tenant = tenant;
       }
       var result = environment.run(request, preface);
+      var training = environment.training;
+      if (training != null) {
+        training.invocationEnded();
+      }
       boolean succeeded = RetryDecision.succeeded(result, resultCheck);
       long endMillis = nowMillis();
       int level = warming.history.ended(endMillis);
@@ -814,11 +820,24 @@ public final class Worker implements AutoCloseable {
         throw new EntrypointMissing(entrypoint);
       }
     }
-    var plan = snapshots == null ? new StartSnapshots.Plan.Boot(command, Map.of(), null)
-        : snapshots.plan(version, command);
+    var profileMode = SyscallProfileMode.of(version.environment());
+    java.util.Set<String> confinedTo = profileMode == SyscallProfileMode.ENFORCE ? learnedProfile(version) : null;
+    // A traced or confined environment boots: a snapshot's or a zygote's start would not be the function's own.
+    var plan = snapshots == null || profileMode != SyscallProfileMode.OFF
+        ? new StartSnapshots.Plan.Boot(command, Map.of(), null) : snapshots.plan(version, command);
     reserveMemory(version, evictForRoom);
     Sandbox sandbox = null;
     try {
+      var limits = new SandboxLimits(version.memorySize(), version.ephemeralStorageSize(), MAX_PIDS, false);
+      if (confinedTo != null) {
+        // The filter is fixed when the container is made: never a pooled sandbox.
+        try {
+          sandbox = backend.prepareConfined(limits, confinedTo);
+        } catch (dev.kiln.sandbox.SandboxException e) {
+          throw new EntrypointMissing("Runtime.SyscallProfileUnavailable", "Error: cannot confine "
+              + version.functionName() + " to its learned profile: " + e.getMessage());
+        }
+      }
       if (plan instanceof StartSnapshots.Plan.Fork fork) {
         sandbox = snapshots.forkSandbox(fork, version, MAX_PIDS);
         if (sandbox == null) { // the zygote is broken (and retired): this environment boots
@@ -826,11 +845,21 @@ public final class Worker implements AutoCloseable {
         }
       }
       if (sandbox == null) {
-        sandbox = sandboxes.take(new SandboxLimits(version.memorySize(), version.ephemeralStorageSize(), MAX_PIDS, false));
+        sandbox = sandboxes.take(limits);
       }
     } catch (RuntimeException e) {
       committedMb.addAndGet(-version.memorySize());
       throw e;
+    }
+    SyscallProfiles.Training training = null;
+    if (profileMode == SyscallProfileMode.LEARN) {
+      try {
+        training = trainingRun(sandbox, version);
+      } catch (RuntimeException e) {
+        sandbox.close();
+        committedMb.addAndGet(-version.memorySize());
+        throw e;
+      }
     }
     if (plan instanceof StartSnapshots.Plan.Boot boot) {
       command = boot.command();
@@ -846,6 +875,7 @@ public final class Worker implements AutoCloseable {
     String outputMark = command.marksEndOfOutput() ? "KILN-END-OF-OUTPUT-" + java.util.UUID.randomUUID() : null;
     var environment = new Environment(key, version, sandbox, stats, logs, () -> committedMb.addAndGet(-memory),
         outputMark, restored);
+    environment.training = training;
     var variables = LambdaVariables.forVersion(version, settings.region(), sandbox.runtimeApiAddress(),
         LambdaVariables.logStreamName(version.version()), initializationType, command.extraEnvironment());
     if (outputMark != null) {
@@ -1159,13 +1189,66 @@ public final class Worker implements AutoCloseable {
   }
 
   /** A provided runtime whose package has no executable bootstrap: Lambda's Runtime.InvalidEntrypoint. */
-  private static final class EntrypointMissing extends RuntimeException {
+  private static class EntrypointMissing extends RuntimeException {
     final byte[] errorDocument;
 
     EntrypointMissing(String entrypoint) {
-      super(entrypoint, null, false, false);
-      this.errorDocument = ("{\"errorType\":\"Runtime.InvalidEntrypoint\",\"errorMessage\":\"RequestId: Error: "
-          + "Couldn't find valid bootstrap(s): [" + entrypoint + "]\"}").getBytes(StandardCharsets.UTF_8);
+      this("Runtime.InvalidEntrypoint", "RequestId: Error: Couldn't find valid bootstrap(s): [" + entrypoint + "]");
+    }
+
+    EntrypointMissing(String errorType, String message) {
+      super(message, null, false, false);
+      this.errorDocument = ("{\"errorType\":" + quote(errorType) + ",\"errorMessage\":" + quote(message) + "}")
+          .getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String quote(String s) {
+      var sb = new StringBuilder("\"");
+      for (char c : s.toCharArray()) {
+        if (c == '"' || c == '\\') sb.append('\\').append(c);
+        else if (c < 0x20) sb.append(String.format("\\u%04x", (int) c));
+        else sb.append(c);
+      }
+      return sb.append('"').toString();
+    }
+  }
+
+  /**
+   * Where learned system call profiles are kept ({@link SyscallProfiles}); until this is called, functions asking
+   * for {@value SyscallProfileMode#VARIABLE} fail to start with a clear error.
+   */
+  public void enableSyscallProfiles(Path root) {
+    syscallProfiles = new SyscallProfiles(root);
+  }
+
+  /** The learned profiles, or null when this node keeps none. */
+  public SyscallProfiles syscallProfiles() {
+    return syscallProfiles;
+  }
+
+  private SyscallProfiles profilesOrRefuse() {
+    var profiles = syscallProfiles;
+    if (profiles == null) {
+      throw new EntrypointMissing("Runtime.SyscallProfileUnavailable", "Error: this node keeps no learned system"
+          + " call profiles, so " + SyscallProfileMode.VARIABLE + " cannot be used");
+    }
+    return profiles;
+  }
+
+  private java.util.Set<String> learnedProfile(FunctionVersion version) {
+    return profilesOrRefuse().profile(version.account(), version.functionName()).orElseThrow(() ->
+        new EntrypointMissing("Runtime.SyscallProfileMissing", "Error: " + version.functionName() + " has no learned"
+            + " system call profile yet: run it with " + SyscallProfileMode.VARIABLE + "=learn first"));
+  }
+
+  /** Starts recording a training environment's sandbox, before its launch so its whole start is seen. */
+  private SyscallProfiles.Training trainingRun(Sandbox sandbox, FunctionVersion version) {
+    var profiles = profilesOrRefuse();
+    try {
+      return profiles.new Training(sandbox.recordSyscalls(), version);
+    } catch (dev.kiln.sandbox.SandboxException e) {
+      throw new EntrypointMissing("Runtime.SyscallProfileUnavailable", "Error: cannot record the system calls of "
+          + version.functionName() + ": " + e.getMessage());
     }
   }
 }

@@ -149,8 +149,9 @@ public record SyscallPolicy(String name, List<Group> groups) {
         alwaysAll("bpf", "perf_event_open")));
 
     groups.add(new Group("other processes",
-        "Reading, writing or steering another process (its memory, file descriptors, execution). Forked Python"
-            + " environments share a PID namespace with the zygote's other children.",
+        "Reading, writing or steering another process (its memory, file descriptors, execution). A sandbox's own"
+            + " processes share its uid and namespaces, so the kernel's usual checks would let them at each other;"
+            + " no function needs a debugger's powers.",
         alwaysAll("ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd", "process_madvise")));
 
     groups.add(new Group("kernel modules", "Code loaded into the kernel itself.",

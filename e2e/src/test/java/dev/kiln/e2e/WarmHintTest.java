@@ -137,6 +137,30 @@ class WarmHintTest extends InvokeTestBase {
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(out).isEqualTo(2);
     assertThat(out).contains("--warming must be 'fixed' or 'histogram', not 'lru'.");
+    // The refusal comes after the sandbox backend started: it must leave none of its host state behind.
+    assertThat(leftHostState(data.resolve("sandboxes"))).as(out).isEmpty();
+  }
+
+  /** The cgroups and nftables table of the sandbox backend on {@code root} that are still there. */
+  private static List<String> leftHostState(Path root) throws Exception {
+    if (!Files.isDirectory(root)) {
+      return List.of();
+    }
+    var digest = java.security.MessageDigest.getInstance("SHA-256")
+        .digest(root.toRealPath().toString().getBytes(StandardCharsets.UTF_8));
+    String hash = java.util.HexFormat.of().formatHex(digest).substring(0, 12);
+    var left = new ArrayList<String>();
+    Path cgroup = Path.of("/sys/fs/cgroup/memory/kiln", hash);
+    if (Files.exists(cgroup)) {
+      left.add(cgroup.toString());
+    }
+    var nft = new ProcessBuilder("nft", "list", "tables").redirectErrorStream(true).start();
+    String tables = new String(nft.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    nft.waitFor(10, TimeUnit.SECONDS);
+    if (tables.contains("kiln_" + hash)) {
+      left.add("nft table inet kiln_" + hash);
+    }
+    return left;
   }
 
   private JsonNode warming(String name) {

@@ -111,6 +111,9 @@ public final class KilnNode implements AutoCloseable {
       }
       var backend = SandboxBackends.detect(data.resolve("sandboxes"), data.resolve("runtime"), config.seccomp(),
           config.dnsUpstreams());
+      // Closed with the node, or at once if the start fails from here on: it holds host state (cgroups, a
+      // network table, veths). The worker closes it too; closing twice is harmless.
+      resources.add(backend);
       if (config.port() != 0) {
         backend.protectHostPort(config.port()); // no function reaches Kiln's API, whatever its policy lists
       }
